@@ -1,0 +1,259 @@
+#include "engine/python/python.hpp"
+
+#include "engine/context.hpp"
+
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "engine/detail/context_actor.hpp"
+
+namespace epy {
+
+namespace {
+
+constexpr std::size_t kBatch = 64;
+
+void name_this_thread(std::uint32_t id) {
+  char name[16];
+  std::snprintf(name, sizeof name, "py-ctx-%u", id);
+  pthread_setname_np(pthread_self(), name);
+}
+
+}  // namespace
+
+Context::Context(ContextConfig config)
+    : config_(std::move(config)),
+      mailbox_(config_.spin),
+      table_(config_.max_pending, config_.job_factory) {}
+
+Context::~Context() = default;
+
+CancelResult Context::cancel(Ticket ticket) {
+  CancelResult r = table_.cancel(ticket);
+  if (r == CancelResult::cancelled_running) request_interrupt(ticket.packed());
+  return r;
+}
+
+CancelResult Context::cancel_matching(std::uint64_t owner, std::uint64_t tag) {
+  CancelResult r = table_.cancel_matching(owner, tag);
+  if (r == CancelResult::cancelled_running) request_interrupt(latch_.running());
+  return r;
+}
+
+bool Context::interrupt() {
+  const std::uint64_t token = latch_.running();
+  if (token == InterruptLatch::kNone) return false;
+  request_interrupt(token);
+  return true;
+}
+
+void Context::request_interrupt(std::uint64_t token) {
+  if (latch_.request(token)) return;
+  // Python 3.11: deliver from a thread that takes the (shared) GIL.
+  if (main_thread_runner_) {
+    std::weak_ptr<Context> weak = weak_from_this();
+    main_thread_runner_([weak] {
+      if (auto self = weak.lock()) {
+        PyGILState_STATE g = PyGILState_Ensure();
+        self->latch_.deliver_with_gil();
+        PyGILState_Release(g);
+      }
+    });
+  }
+}
+
+void Context::stop(Failure why) {
+  std::call_once(stop_once_, [&] {
+    stop_failure_ = std::move(why);
+    stopping_.store(true, std::memory_order_seq_cst);
+    table_.close();
+    const std::uint64_t running = latch_.running();
+    if (running != InterruptLatch::kNone) {
+      table_.abort(Ticket::unpack(running));
+      request_interrupt(running);
+    }
+    mailbox_.push({MessageKind::stop, 0});
+  });
+}
+
+bool Context::wait_stopped(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(done_mutex_);
+  return done_cv_.wait_for(lock, timeout, [&] { return done_; });
+}
+
+ContextStats Context::stats() const {
+  ContextStats s;
+  s.id = config_.id;
+  s.mode = config_.interpreter.mode;
+  s.os_thread_id = os_thread_id_.load(std::memory_order_relaxed);
+  s.queue_depth = table_.in_use();
+  s.high_water = table_.high_water();
+  s.max_pending = table_.capacity();
+  s.served = served_.load(std::memory_order_relaxed);
+  s.errors = errors_.load(std::memory_order_relaxed);
+  s.busy_ns = busy_ns_.load(std::memory_order_relaxed);
+  s.running = state() == State::running;
+  s.executing = latch_.running() != InterruptLatch::kNone;
+  return s;
+}
+
+void Context::run(detail::ContextActor& actor) {
+  name_this_thread(config_.id);
+  os_thread_id_.store(long(syscall(SYS_gettid)), std::memory_order_relaxed);
+
+  std::string error;
+  interp_ = Interpreter::create(config_.interpreter, &error);
+  if (interp_ && config_.on_start && !config_.on_start(*interp_, &error)) {
+    if (config_.on_stop) config_.on_stop(*interp_);
+    interp_.reset();
+  }
+  if (!interp_) {
+    if (error.empty()) error = "interpreter start failed";
+    stop({FailureKind::shutting_down, {}});
+    finish(error);
+    return;
+  }
+  latch_.bind(interp_->state(), interp_->thread_ident());
+  State expected = State::starting;
+  state_.compare_exchange_strong(expected, State::running);
+  if (config_.on_ready) config_.on_ready(true, {});
+
+  Envelope batch[kBatch];
+  bool running = true;
+  while (running) {
+    std::size_t n = mailbox_.try_pop(batch, kBatch);
+    if (n == 0) {
+      interp_->detach();
+      n = mailbox_.pop(batch, kBatch, std::chrono::microseconds(-1));
+      interp_->attach();
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (running) {
+        running = dispatch(batch[i], actor);
+      } else if (batch[i].kind != MessageKind::stop && batch[i].kind != MessageKind::control) {
+        fail_request(batch[i].slot);
+      }
+    }
+    // Executors share one GIL: let the others in between batches.
+    if (running && interp_->mode() == InterpreterMode::multi_executor) {
+      interp_->detach();
+      interp_->attach();
+    }
+  }
+  if (!stopping_.load()) stop({FailureKind::shutting_down, {}});  // an exit message
+  finish({});
+}
+
+bool Context::dispatch(const Envelope& envelope, detail::ContextActor& actor) {
+  switch (envelope.kind) {
+    case MessageKind::call:
+    case MessageKind::eval:
+    case MessageKind::exec:
+      if (stopping_.load(std::memory_order_acquire)) {
+        fail_request(envelope.slot);
+      } else {
+        run_request(envelope);
+      }
+      return true;
+    case MessageKind::control:
+      return actor.drain_control();
+    case MessageKind::stop:
+      return false;
+  }
+  return true;
+}
+
+void Context::run_request(const Envelope& envelope) {
+  const Ticket ticket = table_.ticket_of(envelope.slot);
+  Job* job = table_.job(envelope.slot);
+  if (!table_.begin(ticket)) {  // cancelled while it waited
+    table_.release(ticket);
+    return;
+  }
+  latch_.set_running(ticket.packed());
+  // stop() publishes stopping_ before it reads the running request: either it saw this
+  // one (and aborted it), or we see the stop here.
+  if (stopping_.load(std::memory_order_seq_cst)) {
+    latch_.clear_running();
+    fail_request(envelope.slot);
+    return;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  ReplyGate gate(table_, ticket, &stop_failure_);
+
+  PyObject* result = nullptr;
+  switch (envelope.kind) {
+    case MessageKind::call: {
+      CallInput in;
+      if (job->decode_call(*interp_, in)) result = interp_->call(in);
+      break;
+    }
+    case MessageKind::eval: {
+      CodeInput in;
+      if (job->decode_code(*interp_, in)) result = interp_->eval(in);
+      break;
+    }
+    case MessageKind::exec: {
+      CodeInput in;
+      if (job->decode_code(*interp_, in)) result = interp_->exec(in);
+      break;
+    }
+    default:
+      PyErr_SetString(PyExc_SystemError, "not a request");
+      break;
+  }
+  latch_.clear_running();
+  // Count before replying, so that a caller holding its answer sees it counted.
+  if (!result) errors_.fetch_add(1, std::memory_order_relaxed);
+  served_.fetch_add(1, std::memory_order_relaxed);
+  busy_ns_.fetch_add(std::uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now() - started)
+                                       .count()),
+                     std::memory_order_relaxed);
+  job->reply(*interp_, envelope.kind, result, gate);
+  Py_XDECREF(result);
+  PyErr_Clear();  // a job that did not consume the error must not leak it into the next one
+  table_.release(ticket);
+}
+
+void Context::fail_request(std::uint32_t slot) {
+  const Ticket ticket = table_.ticket_of(slot);
+  if (table_.abort(ticket)) {
+    ReplyGate gate(table_, ticket, &stop_failure_);
+    table_.job(slot)->fail(stop_failure_, gate);
+  }
+  table_.release(ticket);
+}
+
+void Context::drain() {
+  // Requests reserved before close() may still be on their way into the mailbox; wait for
+  // every one of them so that nobody is left without an answer.
+  Envelope batch[kBatch];
+  while (table_.in_use() > 0) {
+    std::size_t n = mailbox_.pop(batch, kBatch, std::chrono::milliseconds(1));
+    for (std::size_t i = 0; i < n; ++i)
+      if (batch[i].kind != MessageKind::stop && batch[i].kind != MessageKind::control)
+        fail_request(batch[i].slot);
+  }
+}
+
+void Context::finish(const std::string& error) {
+  state_.store(State::stopping, std::memory_order_release);
+  drain();
+  const bool had_interpreter = interp_ != nullptr;
+  if (interp_) {
+    latch_.unbind();
+    if (config_.on_stop) config_.on_stop(*interp_);
+    interp_.reset();  // ends the interpreter on this, its own, thread
+  }
+  state_.store(State::stopped, std::memory_order_release);
+  if (!had_interpreter && config_.on_ready) config_.on_ready(false, error);
+  {
+    std::lock_guard<std::mutex> lock(done_mutex_);
+    done_ = true;
+  }
+  done_cv_.notify_all();
+}
+
+}  // namespace epy

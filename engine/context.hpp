@@ -1,0 +1,149 @@
+// A Python context: one interpreter, one OS thread, one mailbox.
+//
+// Requests from any thread go through submit(): a slot in the RequestTable (bounded by
+// max_pending), an envelope in the Mailbox. The context's thread (a CAF actor, see
+// detail/context_actor.hpp) takes envelopes in batches, runs each request in its
+// interpreter and lets the request's Job deliver the reply. stop() may come from any
+// thread: it refuses new work, interrupts the running request and answers everything
+// still pending with the stop failure.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/envelope.hpp"
+#include "engine/failure.hpp"
+#include "engine/mailbox.hpp"
+#include "engine/python/interpreter.hpp"
+#include "engine/python/interrupt.hpp"
+#include "engine/request_table.hpp"
+
+namespace epy {
+
+namespace detail {
+class ContextActor;
+}
+
+struct ContextConfig {
+  std::uint32_t id = 0;  // names the thread and the statistics; not required to be unique
+  InterpreterOptions interpreter;
+  std::size_t max_pending = 16384;
+  std::chrono::microseconds spin{20};
+  RequestTable::JobFactory job_factory;
+  // Context thread, interpreter attached, right after creation / right before the end.
+  std::function<bool(Interpreter&, std::string* error)> on_start;
+  std::function<void(Interpreter&)> on_stop;
+  // Context thread, once: the interpreter is serving (ok) or could not be created.
+  std::function<void(bool ok, const std::string& error)> on_ready;
+};
+
+struct ContextStats {
+  std::uint32_t id = 0;
+  InterpreterMode mode = InterpreterMode::subinterp;
+  long os_thread_id = 0;
+  std::size_t queue_depth = 0;     // accepted and not yet finished
+  std::size_t high_water = 0;      // largest queue_depth seen
+  std::size_t max_pending = 0;
+  std::uint64_t served = 0;        // requests run
+  std::uint64_t errors = 0;        // ... that raised
+  std::uint64_t busy_ns = 0;       // time spent running them
+  bool running = false;            // interpreter serving
+  bool executing = false;          // a request is running right now
+};
+
+class Context : public std::enable_shared_from_this<Context> {
+ public:
+  enum class State { starting, running, stopping, stopped };
+
+  struct Submission {
+    Admission admission = Admission::closed;
+    Ticket ticket;
+  };
+
+  explicit Context(ContextConfig config);
+  ~Context();
+
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  std::uint32_t id() const { return config_.id; }
+  InterpreterMode mode() const { return config_.interpreter.mode; }
+  State state() const { return state_.load(std::memory_order_acquire); }
+
+  // Any thread. `fill` prepares the slot's job (copy the request into it); it runs only
+  // when the request is accepted. `owner`/`tag` let cancel_matching() find it later.
+  template <class Fill>
+  Submission submit(MessageKind kind, std::uint64_t owner, std::uint64_t tag, Fill&& fill) {
+    RequestTable::Reservation r = table_.reserve(owner, tag);
+    if (r.admission != Admission::accepted) return {r.admission, {}};
+    fill(*r.job);
+    table_.commit(r.ticket);
+    mailbox_.push({kind, r.ticket.index});
+    return {Admission::accepted, r.ticket};
+  }
+
+  // Any thread. The caller gives up on a request: nothing will be delivered for it unless
+  // the result says not_pending (then it already was). A running request is interrupted.
+  CancelResult cancel(Ticket ticket);
+  CancelResult cancel_matching(std::uint64_t owner, std::uint64_t tag);
+
+  // Any thread. Raises KeyboardInterrupt in the request running now, if any. Returns
+  // whether one was running.
+  bool interrupt();
+
+  // Any thread, idempotent. New submissions are refused from now on; the running request
+  // is interrupted; it and everything queued are answered with `why`.
+  void stop(Failure why);
+
+  // Blocks until the context thread has finished (or `timeout` passes).
+  bool wait_stopped(std::chrono::milliseconds timeout);
+
+  ContextStats stats() const;
+
+  // Set by the engine: delivers an interrupt on a thread that may take the main GIL
+  // (needed on Python 3.11, where pending calls only run on the main thread).
+  void set_main_thread_runner(std::function<void(std::function<void()>)> runner) {
+    main_thread_runner_ = std::move(runner);
+  }
+
+ private:
+  friend class detail::ContextActor;
+
+  void run(detail::ContextActor& actor);  // the loop, on the context's own thread
+  bool dispatch(const Envelope& envelope, detail::ContextActor& actor);
+  void run_request(const Envelope& envelope);
+  void fail_request(std::uint32_t slot);
+  void drain();
+  void finish(const std::string& error);
+  void request_interrupt(std::uint64_t token);
+
+  ContextConfig config_;
+  Mailbox mailbox_;
+  RequestTable table_;
+  InterruptLatch latch_;
+  std::unique_ptr<Interpreter> interp_;
+  std::function<void(std::function<void()>)> main_thread_runner_;
+
+  std::atomic<State> state_{State::starting};
+  std::once_flag stop_once_;
+  Failure stop_failure_;                    // written once, before stopping_ is set
+  std::atomic<bool> stopping_{false};
+
+  std::mutex done_mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+
+  std::atomic<long> os_thread_id_{0};
+  std::atomic<std::uint64_t> served_{0};
+  std::atomic<std::uint64_t> errors_{0};
+  std::atomic<std::uint64_t> busy_ns_{0};
+};
+
+}  // namespace epy

@@ -1,0 +1,35 @@
+// The CAF actor that gives a Context its identity and its thread.
+//
+// A blocking actor always runs on a thread of its own for its whole life, which is what a
+// Python interpreter needs. Its act() is the context's loop; the per-request traffic goes
+// through the context's own Mailbox (CAF's mailbox is far too slow for a microsecond round
+// trip), while CAF provides spawning, monitoring (the engine's supervisor learns when a
+// context ends and why) and the orderly shutdown of the actor system.
+#pragma once
+
+#include <memory>
+
+#include <caf/blocking_actor.hpp>
+
+namespace epy {
+class Context;
+}
+
+namespace epy::detail {
+
+class ContextActor : public caf::blocking_actor {
+ public:
+  ContextActor(caf::actor_config& config, std::shared_ptr<Context> context);
+
+  void act() override;
+  const char* name() const override { return "epy.context"; }
+
+  // Handles CAF messages waiting in the actor's own mailbox, without blocking.
+  // Returns false when one of them asks the context to stop.
+  bool drain_control();
+
+ private:
+  std::shared_ptr<Context> context_;
+};
+
+}  // namespace epy::detail

@@ -1,0 +1,16 @@
+#include "engine/envelope.hpp"
+
+namespace epy {
+
+const char* to_string(MessageKind kind) {
+  switch (kind) {
+    case MessageKind::call: return "call";
+    case MessageKind::eval: return "eval";
+    case MessageKind::exec: return "exec";
+    case MessageKind::stop: return "stop";
+    case MessageKind::control: return "control";
+  }
+  return "unknown";
+}
+
+}  // namespace epy

@@ -1,0 +1,28 @@
+// The mailbox vocabulary: everything a Python context can be asked to do.
+//
+// Every capability of the library reaches a context as one of these kinds through the
+// same mailbox; later capabilities add kinds here, never a second queue.
+#pragma once
+
+#include <cstdint>
+
+namespace epy {
+
+enum class MessageKind : std::uint8_t {
+  call,     // module.function(*args, **kwargs); the job replies with the result
+  eval,     // evaluate an expression in the context namespace
+  exec,     // execute statements in the context namespace
+  stop,     // leave the loop: fail what is still queued, end the interpreter
+  control,  // a CAF control message waits in the actor's own mailbox
+};
+
+const char* to_string(MessageKind kind);
+
+// One mailbox item. Requests that carry data name a slot of the context's RequestTable,
+// so the envelope stays small and trivially copyable.
+struct Envelope {
+  MessageKind kind = MessageKind::control;
+  std::uint32_t slot = 0;
+};
+
+}  // namespace epy

@@ -1,0 +1,69 @@
+#include "engine/python/python.hpp"
+
+#include "engine/python/interrupt.hpp"
+
+#if PY_VERSION_HEX >= 0x030C0000
+// Internal but exported (PyAPI_FUNC) since 3.12 for the subinterpreter test modules; the
+// only way to reach a subinterpreter's eval loop from another thread without its GIL.
+// 3.12: (interp, func, arg, mainthreadonly); 3.13: (interp, func, arg, flags) -> int.
+extern "C" int _PyEval_AddPendingCall(PyInterpreterState* interp, int (*func)(void*), void* arg,
+                                      int flags);
+#endif
+
+namespace epy {
+
+void InterruptLatch::bind(PyInterpreterState* interp, unsigned long thread_ident) {
+  thread_ident_ = thread_ident;
+  interp_.store(interp, std::memory_order_release);
+}
+
+void InterruptLatch::unbind() {
+  interp_.store(nullptr, std::memory_order_release);
+  running_.store(kNone);
+  target_.store(kNone);
+}
+
+void InterruptLatch::clear_running() {
+  running_.store(kNone, std::memory_order_release);
+  target_.store(kNone, std::memory_order_release);
+  if (async_pending_) {
+    // An interrupt aimed at the finished request may still wait on the thread state.
+    PyThreadState_SetAsyncExc(thread_ident_, nullptr);
+    async_pending_ = false;
+  }
+}
+
+bool InterruptLatch::request(std::uint64_t token) {
+  if (token == kNone) return true;
+  target_.store(token, std::memory_order_release);
+#if PY_VERSION_HEX >= 0x030C0000
+  PyInterpreterState* interp = interp_.load(std::memory_order_acquire);
+  if (!interp) return true;
+  // A full pending-call queue only happens under a flood of interrupts; the ones already
+  // queued deliver this one too, since they all read target_.
+  (void)_PyEval_AddPendingCall(interp, &InterruptLatch::pending_call, this, 0);
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool InterruptLatch::deliver(bool may_raise_here) {
+  const std::uint64_t target = target_.load(std::memory_order_acquire);
+  if (target == kNone || target != running_.load(std::memory_order_acquire)) return false;
+  target_.store(kNone, std::memory_order_release);
+  if (may_raise_here && PyThread_get_thread_ident() == thread_ident_) {
+    PyErr_SetNone(PyExc_KeyboardInterrupt);
+    return true;
+  }
+  if (PyThreadState_SetAsyncExc(thread_ident_, PyExc_KeyboardInterrupt) > 0) async_pending_ = true;
+  return false;
+}
+
+int InterruptLatch::pending_call(void* self) {
+  return static_cast<InterruptLatch*>(self)->deliver(true) ? -1 : 0;
+}
+
+void InterruptLatch::deliver_with_gil() { deliver(false); }
+
+}  // namespace epy

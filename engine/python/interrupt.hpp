@@ -1,0 +1,51 @@
+// Raising KeyboardInterrupt inside the Python code a context is running for one request,
+// from any thread, without waiting for that context's GIL.
+//
+// On 3.12+ the request is a per-interpreter pending call: the interpreter runs it at its
+// next bytecode boundary. On 3.11 pending calls only run on the process's main thread,
+// so the engine's Python main thread delivers it with the GIL held (deliver_with_gil()).
+// Either way the exception lands only if the request that was meant is still the one
+// running: a late interrupt never hits the next request.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+typedef struct _is PyInterpreterState;
+
+namespace epy {
+
+class InterruptLatch {
+ public:
+  static constexpr std::uint64_t kNone = ~std::uint64_t(0);
+
+  // Context thread, at start and end of the interpreter's life.
+  void bind(PyInterpreterState* interp, unsigned long thread_ident);
+  void unbind();
+
+  // Context thread, GIL held: the request (a token) being executed now.
+  void set_running(std::uint64_t token) { running_.store(token, std::memory_order_seq_cst); }
+  // Context thread, GIL held: the request finished; drops any interrupt still in flight.
+  void clear_running();
+  std::uint64_t running() const { return running_.load(std::memory_order_seq_cst); }
+
+  // Any thread. Asks for `token` to be interrupted. Returns true when delivery is arranged;
+  // false when the caller must call deliver_with_gil() on a thread holding the GIL.
+  bool request(std::uint64_t token);
+
+  // Any thread holding the interpreter's GIL.
+  void deliver_with_gil();
+
+ private:
+  static int pending_call(void* self);
+  // Returns true if the exception was raised in the calling thread directly.
+  bool deliver(bool may_raise_here);
+
+  std::atomic<std::uint64_t> running_{kNone};
+  std::atomic<std::uint64_t> target_{kNone};
+  std::atomic<PyInterpreterState*> interp_{nullptr};
+  unsigned long thread_ident_ = 0;
+  bool async_pending_ = false;  // guarded by the GIL
+};
+
+}  // namespace epy

@@ -1,0 +1,66 @@
+#include "engine_fixture.hpp"
+
+#include "engine/python/runtime.hpp"
+
+namespace epy::test {
+
+namespace {
+std::unique_ptr<Engine> g_engine;
+}
+
+Engine& engine() {
+  if (!g_engine) {
+    EngineConfig config;
+    config.python.home = EPY_TEST_PYTHON_HOME;
+    std::string error;
+    g_engine = Engine::start(config, &error);
+    if (!g_engine) {
+      ADD_FAILURE() << "engine did not start: " << error;
+      std::abort();
+    }
+  }
+  return *g_engine;
+}
+
+std::vector<InterpreterMode> available_modes() {
+  std::vector<InterpreterMode> modes;
+  if (PythonRuntime::own_gil_available()) modes.push_back(InterpreterMode::subinterp);
+  modes.push_back(PythonRuntime::free_threaded() ? InterpreterMode::free_threaded
+                                                 : InterpreterMode::multi_executor);
+  return modes;
+}
+
+StartedContext start_context(InterpreterMode mode, std::size_t max_pending, std::uint32_t id) {
+  auto ready = std::make_shared<std::promise<std::pair<bool, std::string>>>();
+  ContextConfig config;
+  config.id = id;
+  config.interpreter.mode = mode;
+  config.max_pending = max_pending;
+  config.job_factory = [] { return std::make_unique<TestJob>(); };
+  config.on_ready = [ready](bool ok, const std::string& error) { ready->set_value({ok, error}); };
+  StartedContext started;
+  started.context = engine().spawn(std::move(config));
+  auto result = ready->get_future().get();
+  started.ok = result.first;
+  started.error = result.second;
+  return started;
+}
+
+Context::Submission submit(Context& ctx, Inbox& inbox, MessageKind kind, std::uint64_t request,
+                           const std::string& module_or_code, const std::string& function,
+                           std::vector<Arg> args) {
+  return ctx.submit(kind, 0, request, [&](Job& job) {
+    auto& j = static_cast<TestJob&>(job);
+    j.request = request;
+    j.inbox = &inbox;
+    if (kind == MessageKind::call) {
+      j.module = module_or_code;
+      j.function = function;
+      j.args = std::move(args);
+    } else {
+      j.code = module_or_code;
+    }
+  });
+}
+
+}  // namespace epy::test
