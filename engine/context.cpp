@@ -68,13 +68,19 @@ void Context::stop(Failure why) {
     stop_failure_ = std::move(why);
     stopping_.store(true, std::memory_order_seq_cst);
     table_.close();
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with submit()
     const std::uint64_t running = latch_.running();
-    if (running != InterruptLatch::kNone) {
-      table_.abort(Ticket::unpack(running));
-      request_interrupt(running);
-    }
+    if (running != InterruptLatch::kNone) request_interrupt(running);
+    table_.for_each_pending([this](Ticket t) { answer_with_stop_failure(t); });
     mailbox_.push({MessageKind::stop, 0});
   });
+}
+
+void Context::answer_with_stop_failure(Ticket ticket) {
+  table_.abort(ticket);  // queued/running -> aborted; nothing if answered already
+  ReplyGate gate(table_, ticket, &stop_failure_);
+  table_.job(ticket.index)->fail(stop_failure_, gate);  // claims first: at most one answer
+  gate.finish();
 }
 
 bool Context::wait_stopped(std::chrono::milliseconds timeout) {
@@ -132,7 +138,9 @@ void Context::run(detail::ContextActor& actor) {
       if (running) {
         running = dispatch(batch[i], actor);
       } else if (batch[i].kind != MessageKind::stop && batch[i].kind != MessageKind::control) {
-        fail_request(batch[i].slot);
+        const Ticket t = table_.ticket_of(batch[i].slot);
+        answer_with_stop_failure(t);
+        table_.release(t);
       }
     }
     // Executors share one GIL: let the others in between batches.
@@ -150,11 +158,7 @@ bool Context::dispatch(const Envelope& envelope, detail::ContextActor& actor) {
     case MessageKind::call:
     case MessageKind::eval:
     case MessageKind::exec:
-      if (stopping_.load(std::memory_order_acquire)) {
-        fail_request(envelope.slot);
-      } else {
-        run_request(envelope);
-      }
+      run_request(envelope);
       return true;
     case MessageKind::control:
       return actor.drain_control();
@@ -167,18 +171,13 @@ bool Context::dispatch(const Envelope& envelope, detail::ContextActor& actor) {
 void Context::run_request(const Envelope& envelope) {
   const Ticket ticket = table_.ticket_of(envelope.slot);
   Job* job = table_.job(envelope.slot);
-  if (!table_.begin(ticket)) {  // cancelled while it waited
+  if (stopping_.load(std::memory_order_acquire) || !table_.begin(ticket)) {
+    // Stopping, or cancelled or answered while it waited.
+    answer_with_stop_failure(ticket);
     table_.release(ticket);
     return;
   }
   latch_.set_running(ticket.packed());
-  // stop() publishes stopping_ before it reads the running request: either it saw this
-  // one (and aborted it), or we see the stop here.
-  if (stopping_.load(std::memory_order_seq_cst)) {
-    latch_.clear_running();
-    fail_request(envelope.slot);
-    return;
-  }
   const auto started = std::chrono::steady_clock::now();
   ReplyGate gate(table_, ticket, &stop_failure_);
 
@@ -203,7 +202,7 @@ void Context::run_request(const Envelope& envelope) {
       PyErr_SetString(PyExc_SystemError, "not a request");
       break;
   }
-  latch_.clear_running();
+  if (latch_.clear_running()) gate.mark_interrupted();
   // Count before replying, so that a caller holding its answer sees it counted.
   if (!result) errors_.fetch_add(1, std::memory_order_relaxed);
   served_.fetch_add(1, std::memory_order_relaxed);
@@ -212,17 +211,9 @@ void Context::run_request(const Envelope& envelope) {
                                        .count()),
                      std::memory_order_relaxed);
   job->reply(*interp_, envelope.kind, result, gate);
+  gate.finish();
   Py_XDECREF(result);
   PyErr_Clear();  // a job that did not consume the error must not leak it into the next one
-  table_.release(ticket);
-}
-
-void Context::fail_request(std::uint32_t slot) {
-  const Ticket ticket = table_.ticket_of(slot);
-  if (table_.abort(ticket)) {
-    ReplyGate gate(table_, ticket, &stop_failure_);
-    table_.job(slot)->fail(stop_failure_, gate);
-  }
   table_.release(ticket);
 }
 
@@ -232,9 +223,12 @@ void Context::drain() {
   Envelope batch[kBatch];
   while (table_.in_use() > 0) {
     std::size_t n = mailbox_.pop(batch, kBatch, std::chrono::milliseconds(1));
-    for (std::size_t i = 0; i < n; ++i)
-      if (batch[i].kind != MessageKind::stop && batch[i].kind != MessageKind::control)
-        fail_request(batch[i].slot);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (batch[i].kind == MessageKind::stop || batch[i].kind == MessageKind::control) continue;
+      const Ticket t = table_.ticket_of(batch[i].slot);
+      answer_with_stop_failure(t);
+      table_.release(t);
+    }
   }
 }
 
@@ -254,6 +248,7 @@ void Context::finish(const std::string& error) {
     done_ = true;
   }
   done_cv_.notify_all();
+  if (config_.on_finished) config_.on_finished();
 }
 
 }  // namespace epy

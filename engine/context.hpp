@@ -42,6 +42,8 @@ struct ContextConfig {
   std::function<void(Interpreter&)> on_stop;
   // Context thread, once: the interpreter is serving (ok) or could not be created.
   std::function<void(bool ok, const std::string& error)> on_ready;
+  // Context thread, once, last: everything is answered and the interpreter is gone.
+  std::function<void()> on_finished;
 };
 
 struct ContextStats {
@@ -86,6 +88,10 @@ class Context : public std::enable_shared_from_this<Context> {
     fill(*r.job);
     table_.commit(r.ticket);
     mailbox_.push({kind, r.ticket.index});
+    // A stop that began meanwhile may have missed this request: answer it here. Pairs
+    // with the fence in stop(): one of the two always sees the other.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (stopping_.load(std::memory_order_relaxed)) answer_with_stop_failure(r.ticket);
     return {Admission::accepted, r.ticket};
   }
 
@@ -99,13 +105,16 @@ class Context : public std::enable_shared_from_this<Context> {
   bool interrupt();
 
   // Any thread, idempotent. New submissions are refused from now on; the running request
-  // is interrupted; it and everything queued are answered with `why`.
+  // and everything queued are answered with `why` at once, by the calling thread (the
+  // running one is also interrupted, but its caller does not wait for Python to notice).
   void stop(Failure why);
 
   // Blocks until the context thread has finished (or `timeout` passes).
   bool wait_stopped(std::chrono::milliseconds timeout);
 
   ContextStats stats() const;
+  // Requests accepted and not yet finished (cheap: for routing).
+  std::size_t load() const { return table_.in_use(); }
 
   // Set by the engine: delivers an interrupt on a thread that may take the main GIL
   // (needed on Python 3.11, where pending calls only run on the main thread).
@@ -119,7 +128,7 @@ class Context : public std::enable_shared_from_this<Context> {
   void run(detail::ContextActor& actor);  // the loop, on the context's own thread
   bool dispatch(const Envelope& envelope, detail::ContextActor& actor);
   void run_request(const Envelope& envelope);
-  void fail_request(std::uint32_t slot);
+  void answer_with_stop_failure(Ticket ticket);
   void drain();
   void finish(const std::string& error);
   void request_interrupt(std::uint64_t token);

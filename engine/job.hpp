@@ -47,8 +47,11 @@ class Job {
   // every Python reference the job holds before returning.
   virtual void reply(Interpreter& interp, MessageKind kind, PyObject* result, ReplyGate& gate) = 0;
 
-  // The request will not run. Any thread; no Python state may be touched.
-  // Must pass through gate.claim() before delivering anything.
+  // Answer with a failure instead of a result (the context is stopping). Any thread: a
+  // stop answers from the stopping thread while the context thread may still be inside
+  // decode/reply of this very job. So: call gate.claim() first and stop unless it says
+  // deliver or abort; then read only the request's identity (set before submission) and
+  // build the answer in memory of its own; never touch Python.
   virtual void fail(const Failure& failure, ReplyGate& gate) = 0;
 
   // Forget the finished request so the object can serve the next one. No Python state.

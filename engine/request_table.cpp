@@ -147,6 +147,7 @@ bool RequestTable::begin(Ticket ticket) {
 }
 
 void RequestTable::release(Ticket ticket) {
+  wait_until_released(ticket);  // a stop may be answering this request right now
   Slot& s = slot(ticket.index);
   if (s.job) s.job->recycle();
   s.word.store(pack_word(ticket.generation + 1, SlotState::free), std::memory_order_release);
@@ -165,6 +166,10 @@ void RequestTable::wait_until_released(Ticket ticket) const {
   while (state(ticket) == SlotState::replying) std::this_thread::yield();
 }
 
+void RequestTable::finish(Ticket ticket) {
+  transition(ticket, SlotState::replying, SlotState::answered);
+}
+
 CancelResult RequestTable::cancel(Ticket ticket) {
   Slot& s = slot(ticket.index);
   std::uint64_t w = s.word.load(std::memory_order_acquire);
@@ -173,6 +178,7 @@ CancelResult RequestTable::cancel(Ticket ticket) {
     const SlotState st = word_state(w);
     switch (st) {
       case SlotState::free:
+      case SlotState::answered:
         return CancelResult::not_pending;
       case SlotState::cancelled:
         return CancelResult::cancelled;
@@ -202,7 +208,8 @@ CancelResult RequestTable::cancel_matching(std::uint64_t owner, std::uint64_t ta
       Slot& s = chunk[i];
       const std::uint64_t w = s.word.load(std::memory_order_acquire);
       const SlotState st = word_state(w);
-      if (st == SlotState::free || st == SlotState::reserved || st == SlotState::cancelled)
+      if (st == SlotState::free || st == SlotState::reserved || st == SlotState::cancelled ||
+          st == SlotState::answered)
         continue;
       if (s.owner.load(std::memory_order_relaxed) != owner ||
           s.tag.load(std::memory_order_relaxed) != tag)

@@ -39,6 +39,7 @@ enum class SlotState : std::uint8_t {
   running,    // the context thread is executing it
   aborted,    // the context is stopping: answer with the stop failure instead of a result
   replying,   // a reply is being delivered right now
+  answered,   // the reply has been delivered; the context thread has yet to release it
   cancelled,  // the caller gave up: deliver nothing
 };
 
@@ -77,16 +78,29 @@ class RequestTable {
 
   // --- context thread ---
   Job* job(std::uint32_t index) const;
-  bool begin(Ticket ticket);                 // queued -> running; false if cancelled meanwhile
+  bool begin(Ticket ticket);                 // queued -> running; false if answered/cancelled
   Ticket ticket_of(std::uint32_t index) const;
-  void release(Ticket ticket);               // any state -> free (generation advances)
+  // -> free (generation advances). Waits while another thread is delivering its reply.
+  void release(Ticket ticket);
 
   // --- any thread ---
   CancelResult cancel(Ticket ticket);
   CancelResult cancel_matching(std::uint64_t owner, std::uint64_t tag);
   bool abort(Ticket ticket);                 // queued/running -> aborted
   Delivery claim(Ticket ticket);             // running -> replying / aborted -> replying
+  void finish(Ticket ticket);                // replying -> answered, after delivering
   SlotState state(Ticket ticket) const;      // free once the ticket's generation has passed
+
+  // Calls f(ticket) for every request that is queued or running (for a stop).
+  template <class F>
+  void for_each_pending(F&& f) const {
+    const std::uint32_t chunks = num_chunks_.load(std::memory_order_acquire);
+    for (std::uint32_t index = 0; index < chunks * kChunkSize && index < capacity_; ++index) {
+      const Ticket t = ticket_of(index);
+      const SlotState st = state(t);
+      if (st == SlotState::queued || st == SlotState::running) f(t);
+    }
+  }
 
   // Refuses all further reservations. Requests already reserved still reach the mailbox.
   void close();
@@ -136,14 +150,24 @@ class ReplyGate {
     }
     return decision_;
   }
+  // Called by the engine once the job has delivered what it claimed.
+  void finish() {
+    if (claimed_ && decision_ != Delivery::drop) table_.finish(ticket_);
+  }
   const Failure& abort_failure() const { return *abort_failure_; }
   Ticket ticket() const { return ticket_; }
+
+  // Whether the context delivered an interrupt into this request (so a KeyboardInterrupt
+  // it raised came from interrupt(), not from the user's code).
+  bool interrupted() const { return interrupted_; }
+  void mark_interrupted() { interrupted_ = true; }
 
  private:
   RequestTable& table_;
   Ticket ticket_;
   const Failure* abort_failure_;
   bool claimed_ = false;
+  bool interrupted_ = false;
   Delivery decision_ = Delivery::drop;
 };
 

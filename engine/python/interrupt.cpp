@@ -23,7 +23,7 @@ void InterruptLatch::unbind() {
   target_.store(kNone);
 }
 
-void InterruptLatch::clear_running() {
+bool InterruptLatch::clear_running() {
   running_.store(kNone, std::memory_order_release);
   target_.store(kNone, std::memory_order_release);
   if (async_pending_) {
@@ -31,6 +31,9 @@ void InterruptLatch::clear_running() {
     PyThreadState_SetAsyncExc(thread_ident_, nullptr);
     async_pending_ = false;
   }
+  const bool delivered = delivered_;
+  delivered_ = false;
+  return delivered;
 }
 
 bool InterruptLatch::request(std::uint64_t token) {
@@ -52,6 +55,7 @@ bool InterruptLatch::deliver(bool may_raise_here) {
   const std::uint64_t target = target_.load(std::memory_order_acquire);
   if (target == kNone || target != running_.load(std::memory_order_acquire)) return false;
   target_.store(kNone, std::memory_order_release);
+  delivered_ = true;
   if (may_raise_here && PyThread_get_thread_ident() == thread_ident_) {
     PyErr_SetNone(PyExc_KeyboardInterrupt);
     return true;

@@ -24,9 +24,13 @@ class InterruptLatch {
   void unbind();
 
   // Context thread, GIL held: the request (a token) being executed now.
-  void set_running(std::uint64_t token) { running_.store(token, std::memory_order_seq_cst); }
+  void set_running(std::uint64_t token) {
+    delivered_ = false;
+    running_.store(token, std::memory_order_seq_cst);
+  }
   // Context thread, GIL held: the request finished; drops any interrupt still in flight.
-  void clear_running();
+  // Returns whether an interrupt was delivered into it.
+  bool clear_running();
   std::uint64_t running() const { return running_.load(std::memory_order_seq_cst); }
 
   // Any thread. Asks for `token` to be interrupted. Returns true when delivery is arranged;
@@ -46,6 +50,7 @@ class InterruptLatch {
   std::atomic<PyInterpreterState*> interp_{nullptr};
   unsigned long thread_ident_ = 0;
   bool async_pending_ = false;  // guarded by the GIL
+  bool delivered_ = false;      // guarded by the GIL
 };
 
 }  // namespace epy

@@ -35,6 +35,8 @@ TEST(RequestTable, ARequestGoesQueuedRunningReplyingFree) {
   EXPECT_EQ(table.state(t), SlotState::running);
   EXPECT_EQ(table.claim(t), Delivery::deliver);
   EXPECT_EQ(table.state(t), SlotState::replying);
+  table.finish(t);
+  EXPECT_EQ(table.state(t), SlotState::answered);
   table.release(t);
   EXPECT_EQ(table.state(t), SlotState::free);
   EXPECT_EQ(table.in_use(), 0u);
@@ -103,13 +105,37 @@ TEST(RequestTable, CancelAfterTheReplyReportsNotPending) {
   EXPECT_EQ(table.claim(t), Delivery::deliver);
   std::thread releaser([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    table.finish(t);
     table.release(t);
   });
   // While the reply is being delivered, cancel waits for it: afterwards the reply is
   // known to be in the caller's mailbox.
   EXPECT_EQ(table.cancel(t), CancelResult::not_pending);
-  EXPECT_EQ(table.state(t), SlotState::free);
+  const SlotState after = table.state(t);
+  EXPECT_TRUE(after == SlotState::answered || after == SlotState::free);
   releaser.join();
+}
+
+// A stop answers a request from its own thread while the context thread still owns the
+// slot: the context thread's release waits until that answer is out.
+TEST(RequestTable, ReleaseWaitsForAnotherThreadsDelivery) {
+  RequestTable table(2, [] { return std::make_unique<CountingJob>(); });
+  Ticket t = accept(table);
+  table.begin(t);
+  ASSERT_TRUE(table.abort(t));
+  ASSERT_EQ(table.claim(t), Delivery::abort);  // the stopping thread answers
+  std::atomic<bool> released{false};
+  std::thread context([&] {
+    EXPECT_EQ(table.claim(t), Delivery::drop);  // its own answer is not needed
+    table.release(t);
+    released = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(released.load());
+  table.finish(t);
+  context.join();
+  EXPECT_TRUE(released.load());
+  EXPECT_EQ(table.in_use(), 0u);
 }
 
 TEST(RequestTable, AbortedRequestIsAnsweredWithTheFailure) {
@@ -158,6 +184,7 @@ TEST(RequestTable, CancelRacingClaimHasExactlyOneWinner) {
       while (!go.load()) {
       }
       d = table.claim(t);
+      if (d == Delivery::deliver) table.finish(t);
       table.release(t);
     });
     go.store(true);
