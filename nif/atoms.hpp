@@ -1,0 +1,23 @@
+// Atoms the NIF uses, created once at load (atoms are immortal and valid in every env).
+#pragma once
+
+#include <erl_nif.h>
+
+namespace epy::nif {
+
+struct Atoms {
+  ERL_NIF_TERM ok, error, true_, false_, none, nil, undefined;
+  ERL_NIF_TERM nan, infinity, neg_infinity, bytes;
+  ERL_NIF_TERM py_result, py_context_ready, py_context_stopped;
+  ERL_NIF_TERM badarg, overloaded, shutting_down, context_died, no_context, interrupted;
+  ERL_NIF_TERM cancelled, not_pending, all;
+  ERL_NIF_TERM subinterp, multi_executor, free_threaded;
+  ERL_NIF_TERM normal, shutdown, killed, unknown;
+  ERL_NIF_TERM args, kwargs, module, function, code, locals, context, options;
+};
+
+extern Atoms atoms;
+
+void make_atoms(ErlNifEnv* env);
+
+}  // namespace epy::nif

@@ -1,0 +1,247 @@
+// Creating, stopping and inspecting contexts.
+#include "engine/python/python.hpp"
+
+#include <new>
+
+#include "engine/python/runtime.hpp"
+#include "engine/router.hpp"
+#include "nif/atoms.hpp"
+#include "nif/caller_env.hpp"
+#include "nif/convert.hpp"
+#include "nif/nif_functions.hpp"
+#include "nif/nif_job.hpp"
+#include "nif/nif_state.hpp"
+
+namespace epy::nif {
+
+namespace {
+
+ERL_NIF_TERM error_tuple(ErlNifEnv* env, ERL_NIF_TERM reason) {
+  return enif_make_tuple2(env, atoms.error, reason);
+}
+
+ERL_NIF_TERM badarg_tuple(ErlNifEnv* env, ERL_NIF_TERM what) {
+  return error_tuple(env, enif_make_tuple2(env, atoms.badarg, what));
+}
+
+// Resource destructors get no priv_data; the engine lives as long as the process.
+Engine* g_engine_for_dtor = nullptr;
+
+void context_resource_dtor(ErlNifEnv* env, void* obj) {
+  auto* res = static_cast<ContextResource*>(obj);
+  // Normally the owner's terminate or death stopped the context long ago. If not, stop it
+  // from the engine thread, where replies may be sent without a caller env.
+  if (res->handle && g_engine_for_dtor)
+    g_engine_for_dtor->run_on_main([handle = res->handle] { handle->stop(nullptr, atoms.shutdown); });
+  res->~ContextResource();
+}
+
+// The owning py_context process is gone. If it stopped the context itself (terminate/2)
+// this changes nothing; if it was killed, callers learn that the context died.
+void context_resource_down(ErlNifEnv* env, void* obj, ErlNifPid* pid, ErlNifMonitor*) {
+  auto* res = static_cast<ContextResource*>(obj);
+  if (!res->handle) return;
+  CallerEnvScope scope(env);
+  res->handle->stop(env, atoms.killed);
+  nif_state(env).registry.remove(*pid, res->handle.get());
+}
+
+bool mode_of(ERL_NIF_TERM atom, InterpreterMode* mode) {
+  if (atom == atoms.subinterp) *mode = InterpreterMode::subinterp;
+  else if (atom == atoms.multi_executor) *mode = InterpreterMode::multi_executor;
+  else if (atom == atoms.free_threaded) *mode = InterpreterMode::free_threaded;
+  else return false;
+  return true;
+}
+
+ERL_NIF_TERM mode_atom(InterpreterMode mode) {
+  switch (mode) {
+    case InterpreterMode::subinterp: return atoms.subinterp;
+    case InterpreterMode::multi_executor: return atoms.multi_executor;
+    case InterpreterMode::free_threaded: return atoms.free_threaded;
+  }
+  return atoms.unknown;
+}
+
+bool option_ulong(ErlNifEnv* env, ERL_NIF_TERM opts, const char* key, unsigned long* out) {
+  ERL_NIF_TERM value;
+  if (!enif_get_map_value(env, opts, enif_make_atom(env, key), &value)) return true;  // default
+  return enif_get_ulong(env, value, out);
+}
+
+bool option_paths(ErlNifEnv* env, ERL_NIF_TERM opts, std::vector<std::string>* paths) {
+  ERL_NIF_TERM list;
+  if (!enif_get_map_value(env, opts, enif_make_atom(env, "paths"), &list)) return true;
+  ERL_NIF_TERM head;
+  while (enif_get_list_cell(env, list, &head, &list)) {
+    ErlNifBinary bin;
+    if (!enif_inspect_iolist_as_binary(env, head, &bin)) return false;
+    paths->emplace_back(reinterpret_cast<const char*>(bin.data), bin.size);
+  }
+  return enif_is_empty_list(env, list);
+}
+
+// Sends {py_context_ready, Ref, ok | {error, Message}} to the creator, once.
+struct ReadyNotice {
+  ErlNifPid pid;
+  ErlNifEnv* env;
+  ERL_NIF_TERM ref;
+  void send(bool ok, const std::string& error) {
+    ERL_NIF_TERM status = ok ? atoms.ok : error_tuple(env, make_binary(env, error));
+    enif_send(nullptr, &pid, env, enif_make_tuple3(env, atoms.py_context_ready, ref, status));
+  }
+  ~ReadyNotice() { enif_free_env(env); }
+};
+
+ERL_NIF_TERM put(ErlNifEnv* env, ERL_NIF_TERM map, const char* key, ERL_NIF_TERM value) {
+  enif_make_map_put(env, map, enif_make_atom(env, key), value, &map);
+  return map;
+}
+
+}  // namespace
+
+bool open_resource_types(ErlNifEnv* env, NifState& state) {
+  g_engine_for_dtor = state.engine.get();
+  ErlNifResourceTypeInit init = {};
+  init.dtor = context_resource_dtor;
+  init.down = context_resource_down;
+  state.context_type = enif_open_resource_type_x(
+      env, "py_context", &init, ErlNifResourceFlags(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER), nullptr);
+  return state.context_type != nullptr;
+}
+
+// engine_info() -> #{python_version, subinterp_supported, free_threaded, atom_budget}
+ERL_NIF_TERM nif_engine_info(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
+  NifState& state = nif_state(env);
+  ERL_NIF_TERM map = enif_make_new_map(env);
+  map = put(env, map, "python_version", make_binary(env, PythonRuntime::version()));
+  map = put(env, map, "subinterp_supported",
+            state.engine->subinterp_supported() ? atoms.true_ : atoms.false_);
+  map = put(env, map, "free_threaded", PythonRuntime::free_threaded() ? atoms.true_ : atoms.false_);
+  map = put(env, map, "atom_budget", enif_make_long(env, atom_budget()));
+  return map;
+}
+
+// context_create(Ref, Id, Mode, Opts) -> {ok, Resource} | {error, Reason}
+// The calling process becomes the owner; it receives {py_context_ready, Ref, Status}.
+ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  NifState& state = nif_state(env);
+  unsigned long id = 0, max_pending = 16384, spin_us = 20;
+  InterpreterMode mode;
+  std::vector<std::string> paths;
+  if (!enif_is_ref(env, argv[0])) return badarg_tuple(env, enif_make_atom(env, "ref"));
+  if (!enif_get_ulong(env, argv[1], &id)) return badarg_tuple(env, enif_make_atom(env, "id"));
+  if (!mode_of(argv[2], &mode)) return badarg_tuple(env, enif_make_atom(env, "mode"));
+  if (!enif_is_map(env, argv[3]) || !option_ulong(env, argv[3], "max_pending", &max_pending) ||
+      !option_ulong(env, argv[3], "spin_us", &spin_us) || !option_paths(env, argv[3], &paths) ||
+      max_pending == 0 || max_pending > (1ul << 24))
+    return badarg_tuple(env, atoms.options);
+
+  ErlNifPid self;
+  enif_self(env, &self);
+  auto ready = std::make_shared<ReadyNotice>();
+  ready->pid = self;
+  ready->env = enif_alloc_env();
+  ready->ref = enif_make_copy(ready->env, argv[0]);
+
+  auto handle = std::make_shared<NifContext>(self);
+  std::weak_ptr<NifContext> weak = handle;
+
+  ContextConfig config;
+  config.id = std::uint32_t(id);
+  config.interpreter.mode = mode;
+  if (!state.python_dir.empty()) config.interpreter.sys_path.push_back(state.python_dir);
+  config.interpreter.sys_path.insert(config.interpreter.sys_path.end(), paths.begin(), paths.end());
+  config.max_pending = max_pending;
+  config.spin = std::chrono::microseconds(spin_us);
+  config.job_factory = [] { return std::make_unique<NifJob>(); };
+  config.on_start = attach_interpreter_state;
+  config.on_stop = detach_interpreter_state;
+  config.on_ready = [ready](bool ok, const std::string& error) { ready->send(ok, error); };
+  config.on_finished = [weak] {
+    if (auto h = weak.lock()) h->finished();
+  };
+  handle->attach(state.engine->spawn(std::move(config)));
+
+  void* mem = enif_alloc_resource(state.context_type, sizeof(ContextResource));
+  auto* res = new (mem) ContextResource{handle, {}};
+  if (enif_monitor_process(env, res, &self, &res->monitor) != 0) {
+    // The caller is already exiting.
+    CallerEnvScope scope(env);
+    handle->stop(env, atoms.killed);
+    enif_release_resource(res);
+    return error_tuple(env, atoms.shutting_down);
+  }
+  state.registry.add(self, handle);
+  ERL_NIF_TERM term = enif_make_resource(env, res);
+  enif_release_resource(res);
+  return enif_make_tuple2(env, atoms.ok, term);
+}
+
+// context_stop(Resource, Reason, Ref) -> ok
+// Sends {py_context_stopped, Ref} to the caller once the context's thread has finished.
+ERL_NIF_TERM nif_context_stop(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  NifState& state = nif_state(env);
+  ContextResource* res;
+  if (!enif_get_resource(env, argv[0], state.context_type, reinterpret_cast<void**>(&res)))
+    return badarg_tuple(env, atoms.context);
+  ErlNifPid self;
+  enif_self(env, &self);
+  CallerEnvScope scope(env);
+  res->handle->stop(env, argv[1]);
+  state.registry.remove(res->handle->owner(), res->handle.get());
+  res->handle->notify_when_finished(self, argv[2]);
+  return atoms.ok;
+}
+
+// context_info(Ctx) -> map() | {error, {no_context, Ctx}}
+ERL_NIF_TERM nif_context_info(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  ErlNifPid pid;
+  ContextStats s;
+  if (!enif_get_local_pid(env, argv[0], &pid) ||
+      !nif_state(env).registry.with(pid.pid, [&](NifContext& c) { s = c.context().stats(); }))
+    return error_tuple(env, enif_make_tuple2(env, atoms.no_context, argv[0]));
+  ERL_NIF_TERM map = enif_make_new_map(env);
+  map = put(env, map, "id", enif_make_uint(env, s.id));
+  map = put(env, map, "mode", mode_atom(s.mode));
+  map = put(env, map, "os_thread_id", enif_make_long(env, s.os_thread_id));
+  map = put(env, map, "queue_depth", enif_make_uint64(env, s.queue_depth));
+  map = put(env, map, "high_water", enif_make_uint64(env, s.high_water));
+  map = put(env, map, "max_pending", enif_make_uint64(env, s.max_pending));
+  map = put(env, map, "served", enif_make_uint64(env, s.served));
+  map = put(env, map, "errors", enif_make_uint64(env, s.errors));
+  map = put(env, map, "busy_us", enif_make_uint64(env, s.busy_ns / 1000));
+  map = put(env, map, "running", s.running ? atoms.true_ : atoms.false_);
+  return map;
+}
+
+// interrupt(Ctx) -> true | false (whether a request was running)
+ERL_NIF_TERM nif_interrupt(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  ErlNifPid pid;
+  bool interrupted = false;
+  if (!enif_get_local_pid(env, argv[0], &pid) ||
+      !nif_state(env).registry.with(pid.pid, [&](NifContext& c) { interrupted = c.context().interrupt(); }))
+    return error_tuple(env, enif_make_tuple2(env, atoms.no_context, argv[0]));
+  return interrupted ? atoms.true_ : atoms.false_;
+}
+
+// pick(Contexts :: tuple(pid()), Preferred :: non_neg_integer()) -> pid()
+// The preferred context unless another has less work queued (see engine/router.hpp).
+ERL_NIF_TERM nif_pick(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  int arity;
+  const ERL_NIF_TERM* pids;
+  unsigned long preferred;
+  if (!enif_get_tuple(env, argv[0], &arity, &pids) || arity == 0 ||
+      !enif_get_ulong(env, argv[1], &preferred))
+    return enif_make_badarg(env);
+  std::vector<std::size_t> loads(std::size_t(arity), std::size_t(-1));
+  NifState& state = nif_state(env);
+  for (int i = 0; i < arity; ++i) {
+    ErlNifPid pid;
+    if (enif_get_local_pid(env, pids[i], &pid))
+      state.registry.with(pid.pid, [&](NifContext& c) { loads[std::size_t(i)] = c.context().load(); });
+  }
+  return pids[pick_least_loaded(loads.data(), loads.size(), preferred)];
+}
+
+}  // namespace epy::nif

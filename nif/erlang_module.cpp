@@ -1,0 +1,298 @@
+// The `_erlang` extension module: erlang.Atom, erlang.Pid, erlang.Ref and erlang.send.
+// Multi-phase initialisation with per-interpreter state, so every OWN_GIL subinterpreter
+// gets its own instance.
+#include "engine/python/python.hpp"
+
+#include "nif/atoms.hpp"
+#include "nif/convert.hpp"
+#include "nif/py_types.hpp"
+
+namespace epy::nif {
+
+void AtomCache::clear() {
+  for (auto& [term, obj] : values) Py_DECREF(obj);
+  for (auto& [term, obj] : names) Py_DECREF(obj);
+  values.clear();
+  names.clear();
+}
+
+namespace {
+
+PyObject* bytes_of_term(ErlNifEnv* env, ERL_NIF_TERM term) {
+  ErlNifBinary bin;
+  if (!enif_term_to_binary(env, term, &bin)) return PyErr_NoMemory();
+  PyObject* bytes =
+      PyBytes_FromStringAndSize(reinterpret_cast<const char*>(bin.data), Py_ssize_t(bin.size));
+  enif_release_binary(&bin);
+  return bytes;
+}
+
+// "<0.85.0>" / "#Ref<0.1.2.3>" for repr().
+PyObject* format_term(ERL_NIF_TERM term) {
+  char buf[128];
+  enif_snprintf(buf, sizeof buf, "%T", term);
+  return PyUnicode_FromString(buf);
+}
+
+PyObject* format_etf(PyObject* etf) {
+  ErlNifEnv* env = enif_alloc_env();
+  ERL_NIF_TERM term;
+  PyObject* text;
+  if (enif_binary_to_term(env, reinterpret_cast<const unsigned char*>(PyBytes_AS_STRING(etf)),
+                          size_t(PyBytes_GET_SIZE(etf)), &term, 0))
+    text = format_term(term);
+  else
+    text = PyUnicode_FromString("?");
+  enif_free_env(env);
+  return text;
+}
+
+// ---- erlang.Atom ---------------------------------------------------------------------
+
+void atom_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  PyUnicode_Type.tp_dealloc(self);
+  Py_DECREF(type);
+}
+
+PyObject* atom_repr(PyObject* self) {
+  py::Ref inner(PyUnicode_Type.tp_repr(self));
+  if (!inner) return nullptr;
+  return PyUnicode_FromFormat("erlang.Atom(%U)", inner.get());
+}
+
+PyType_Slot atom_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(atom_dealloc)},
+    {Py_tp_repr, reinterpret_cast<void*>(atom_repr)},
+    {Py_tp_doc, const_cast<char*>("An Erlang atom. A str that converts back to an atom "
+                                  "(a plain str converts to a binary).")},
+    {0, nullptr},
+};
+
+PyType_Spec atom_spec = {"erlang.Atom", sizeof(AtomObject), 0,
+                         Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, atom_slots};
+
+// ---- erlang.Pid ----------------------------------------------------------------------
+
+void pid_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  Py_XDECREF(reinterpret_cast<PidObject*>(self)->etf);
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+Py_hash_t pid_hash(PyObject* self) {
+  auto* p = reinterpret_cast<PidObject*>(self);
+  if (p->local) {
+    Py_hash_t h = Py_hash_t(p->pid.pid ^ (p->pid.pid >> 17));
+    return h == -1 ? -2 : h;
+  }
+  return PyObject_Hash(p->etf);
+}
+
+PyObject* pid_richcompare(PyObject* a, PyObject* b, int op) {
+  if (Py_TYPE(a) != Py_TYPE(b) || (op != Py_EQ && op != Py_NE)) Py_RETURN_NOTIMPLEMENTED;
+  auto* x = reinterpret_cast<PidObject*>(a);
+  auto* y = reinterpret_cast<PidObject*>(b);
+  bool equal;
+  if (x->local != y->local) {
+    equal = false;
+  } else if (x->local) {
+    equal = x->pid.pid == y->pid.pid;
+  } else {
+    int r = PyObject_RichCompareBool(x->etf, y->etf, Py_EQ);
+    if (r < 0) return nullptr;
+    equal = r == 1;
+  }
+  return PyBool_FromLong((op == Py_EQ) == equal);
+}
+
+PyObject* pid_repr(PyObject* self) {
+  auto* p = reinterpret_cast<PidObject*>(self);
+  py::Ref text(p->local ? format_term(p->pid.pid) : format_etf(p->etf));
+  if (!text) return nullptr;
+  return PyUnicode_FromFormat("erlang.Pid(%U)", text.get());
+}
+
+PyType_Slot pid_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(pid_dealloc)},
+    {Py_tp_hash, reinterpret_cast<void*>(pid_hash)},
+    {Py_tp_richcompare, reinterpret_cast<void*>(pid_richcompare)},
+    {Py_tp_repr, reinterpret_cast<void*>(pid_repr)},
+    {Py_tp_doc, const_cast<char*>("An Erlang process identifier.")},
+    {0, nullptr},
+};
+
+PyType_Spec pid_spec = {"erlang.Pid", sizeof(PidObject), 0,
+                        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
+                            Py_TPFLAGS_DISALLOW_INSTANTIATION,
+                        pid_slots};
+
+// ---- erlang.Ref ----------------------------------------------------------------------
+
+void ref_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  Py_XDECREF(reinterpret_cast<RefObject*>(self)->etf);
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+Py_hash_t ref_hash(PyObject* self) { return PyObject_Hash(reinterpret_cast<RefObject*>(self)->etf); }
+
+PyObject* ref_richcompare(PyObject* a, PyObject* b, int op) {
+  if (Py_TYPE(a) != Py_TYPE(b) || (op != Py_EQ && op != Py_NE)) Py_RETURN_NOTIMPLEMENTED;
+  return PyObject_RichCompare(reinterpret_cast<RefObject*>(a)->etf,
+                              reinterpret_cast<RefObject*>(b)->etf, op);
+}
+
+PyObject* ref_repr(PyObject* self) {
+  py::Ref text(format_etf(reinterpret_cast<RefObject*>(self)->etf));
+  if (!text) return nullptr;
+  return PyUnicode_FromFormat("erlang.Ref(%U)", text.get());
+}
+
+PyType_Slot ref_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(ref_dealloc)},
+    {Py_tp_hash, reinterpret_cast<void*>(ref_hash)},
+    {Py_tp_richcompare, reinterpret_cast<void*>(ref_richcompare)},
+    {Py_tp_repr, reinterpret_cast<void*>(ref_repr)},
+    {Py_tp_doc, const_cast<char*>("An Erlang reference.")},
+    {0, nullptr},
+};
+
+PyType_Spec ref_spec = {"erlang.Ref", sizeof(RefObject), 0,
+                        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
+                            Py_TPFLAGS_DISALLOW_INSTANTIATION,
+                        ref_slots};
+
+// ---- module functions ----------------------------------------------------------------
+
+PyObject* erlang_send(PyObject* module, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "send(dest, message) takes exactly 2 arguments");
+    return nullptr;
+  }
+  ModuleState* st = module_state_of(module);
+  if (Py_TYPE(args[0]) != st->pid_type) {
+    PyErr_Format(PyExc_TypeError, "send() destination must be an erlang.Pid, not %.100s",
+                 Py_TYPE(args[0])->tp_name);
+    return nullptr;
+  }
+  auto* dest = reinterpret_cast<PidObject*>(args[0]);
+  if (!dest->local) {
+    PyErr_SetString(PyExc_ValueError, "send() to a pid on another node is not supported");
+    return nullptr;
+  }
+  ErlNifEnv* env = enif_alloc_env();
+  ERL_NIF_TERM message;
+  if (!to_term(st, env, args[1], &message)) {
+    enif_free_env(env);
+    return nullptr;
+  }
+  // Like Erlang's `!`: sending to a process that is gone is not an error.
+  enif_send(nullptr, &dest->pid, env, message);
+  enif_free_env(env);
+  Py_RETURN_NONE;
+}
+
+PyMethodDef module_methods[] = {
+    {"send", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(erlang_send)),
+     METH_FASTCALL, "send(dest, message): send message to an Erlang process; never blocks."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+int module_exec(PyObject* module) {
+  ModuleState* st = module_state_of(module);
+  st->atom_type = reinterpret_cast<PyTypeObject*>(
+      PyType_FromModuleAndSpec(module, &atom_spec, reinterpret_cast<PyObject*>(&PyUnicode_Type)));
+  if (!st->atom_type) return -1;
+  st->pid_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &pid_spec, nullptr));
+  if (!st->pid_type) return -1;
+  st->ref_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &ref_spec, nullptr));
+  if (!st->ref_type) return -1;
+  if (PyModule_AddType(module, st->atom_type) < 0 || PyModule_AddType(module, st->pid_type) < 0 ||
+      PyModule_AddType(module, st->ref_type) < 0)
+    return -1;
+  st->atoms = new AtomCache();
+  return 0;
+}
+
+int module_traverse(PyObject* module, visitproc visit, void* arg) {
+  ModuleState* st = module_state_of(module);
+  Py_VISIT(st->atom_type);
+  Py_VISIT(st->pid_type);
+  Py_VISIT(st->ref_type);
+  return 0;
+}
+
+int module_clear(PyObject* module) {
+  ModuleState* st = module_state_of(module);
+  if (st->atoms) st->atoms->clear();
+  Py_CLEAR(st->atom_type);
+  Py_CLEAR(st->pid_type);
+  Py_CLEAR(st->ref_type);
+  return 0;
+}
+
+void module_free(void* module) {
+  module_clear(static_cast<PyObject*>(module));
+  ModuleState* st = module_state_of(static_cast<PyObject*>(module));
+  delete st->atoms;
+  st->atoms = nullptr;
+}
+
+PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, reinterpret_cast<void*>(module_exec)},
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+    {0, nullptr},
+};
+
+PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    "_erlang",
+    "Native half of the erlang package: Erlang terms and messaging inside the VM.",
+    sizeof(ModuleState),
+    module_methods,
+    module_slots,
+    module_traverse,
+    module_clear,
+    module_free,
+};
+
+}  // namespace
+
+ModuleState* module_state_of(PyObject* module) {
+  return static_cast<ModuleState*>(PyModule_GetState(module));
+}
+
+PyObject* init_erlang_module() { return PyModuleDef_Init(&module_def); }
+
+PyObject* make_pid(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM term) {
+  PidObject* p = PyObject_New(PidObject, st->pid_type);
+  if (!p) return nullptr;
+  p->etf = nullptr;
+  p->local = enif_get_local_pid(env, term, &p->pid);
+  if (!p->local) {
+    p->etf = bytes_of_term(env, term);
+    if (!p->etf) {
+      Py_DECREF(p);
+      return nullptr;
+    }
+  }
+  return reinterpret_cast<PyObject*>(p);
+}
+
+PyObject* make_ref(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM term) {
+  RefObject* r = PyObject_New(RefObject, st->ref_type);
+  if (!r) return nullptr;
+  r->etf = bytes_of_term(env, term);
+  if (!r->etf) {
+    Py_DECREF(r);
+    return nullptr;
+  }
+  return reinterpret_cast<PyObject*>(r);
+}
+
+}  // namespace epy::nif

@@ -1,0 +1,188 @@
+#include "engine/python/python.hpp"
+
+#include "nif/nif_job.hpp"
+
+#include "engine/python/error.hpp"
+#include "nif/atoms.hpp"
+#include "nif/caller_env.hpp"
+#include "nif/convert.hpp"
+
+namespace epy::nif {
+
+namespace {
+
+ModuleState* state_of(Interpreter& interp) {
+  return static_cast<InterpreterState*>(interp.user_data())->st;
+}
+
+}  // namespace
+
+bool attach_interpreter_state(Interpreter& interp, std::string* error) {
+  PyObject* module = PyImport_ImportModule("_erlang");
+  if (!module) {
+    PyErrorInfo e = fetch_error();
+    *error = "cannot import _erlang: " + e.type_name + ": " + e.message;
+    return false;
+  }
+  auto* state = new InterpreterState{module, module_state_of(module)};
+  interp.set_user_data(state);
+  return true;
+}
+
+void detach_interpreter_state(Interpreter& interp) {
+  auto* state = static_cast<InterpreterState*>(interp.user_data());
+  if (!state) return;
+  Py_XDECREF(state->module);
+  delete state;
+  interp.set_user_data(nullptr);
+}
+
+NifJob::NifJob() : env_(enif_alloc_env()) {}
+
+NifJob::~NifJob() { enif_free_env(env_); }
+
+void NifJob::prepare_call(ErlNifEnv* caller_env, const ErlNifPid& caller, ERL_NIF_TERM ref,
+                          ERL_NIF_TERM module, ERL_NIF_TERM function, ERL_NIF_TERM args,
+                          ERL_NIF_TERM kwargs, bool reply) {
+  caller_ = caller;
+  reply_ = reply;
+  ref_ = reply ? enif_make_copy(env_, ref) : 0;
+  module_ = enif_make_copy(env_, module);
+  function_ = enif_make_copy(env_, function);
+  args_ = enif_make_copy(env_, args);
+  kwargs_ = enif_make_copy(env_, kwargs);
+}
+
+void NifJob::prepare_code(ErlNifEnv* caller_env, const ErlNifPid& caller, ERL_NIF_TERM ref,
+                          ERL_NIF_TERM code, ERL_NIF_TERM locals) {
+  caller_ = caller;
+  reply_ = true;
+  ref_ = enif_make_copy(env_, ref);
+  code_ = enif_make_copy(env_, code);
+  locals_ = locals ? enif_make_copy(env_, locals) : 0;
+}
+
+PyObject* NifJob::keep(PyObject* obj) {
+  if (obj) owned_.push_back(obj);
+  return obj;
+}
+
+void NifJob::release_python() {
+  for (PyObject* obj : owned_) Py_DECREF(obj);
+  owned_.clear();
+  argv_.clear();
+}
+
+bool NifJob::decode_call(Interpreter& interp, CallInput& in) {
+  ModuleState* st = state_of(interp);
+  in.module = keep(to_python_name(st, env_, module_, "module name"));
+  if (!in.module) return false;
+  in.function = keep(to_python_name(st, env_, function_, "function name"));
+  if (!in.function) return false;
+  ERL_NIF_TERM head, tail = args_;
+  while (enif_get_list_cell(env_, tail, &head, &tail)) {
+    PyObject* arg = keep(to_python(st, env_, head));
+    if (!arg) return false;
+    argv_.push_back(arg);
+  }
+  in.args = argv_.data();
+  in.nargs = argv_.size();
+  size_t size = 0;
+  if (enif_get_map_size(env_, kwargs_, &size) && size > 0) {
+    in.kwargs = keep(to_python_kwargs(st, env_, kwargs_, "keyword argument names"));
+    if (!in.kwargs) return false;
+  }
+  return true;
+}
+
+bool NifJob::decode_code(Interpreter& interp, CodeInput& in) {
+  ModuleState* st = state_of(interp);
+  ErlNifBinary bin;
+  enif_inspect_binary(env_, code_, &bin);
+  in.code = keep(PyUnicode_DecodeUTF8(reinterpret_cast<const char*>(bin.data), Py_ssize_t(bin.size),
+                                      "strict"));
+  if (!in.code) return false;
+  size_t size = 0;
+  if (locals_ && enif_get_map_size(env_, locals_, &size) && size > 0) {
+    in.locals = keep(to_python_kwargs(st, env_, locals_, "local variable names"));
+    if (!in.locals) return false;
+  }
+  return true;
+}
+
+ERL_NIF_TERM NifJob::error_from_python(ModuleState* st, const ReplyGate& gate) {
+  PyErrorInfo e = fetch_error();
+  if (e.keyboard_interrupt && gate.interrupted()) return enif_make_tuple2(env_, atoms.error, atoms.interrupted);
+  return enif_make_tuple2(
+      env_, atoms.error,
+      enif_make_tuple2(env_, exception_atom(env_, e), make_binary(env_, e.message)));
+}
+
+void NifJob::reply(Interpreter& interp, MessageKind kind, PyObject* result, ReplyGate& gate) {
+  if (!reply_) {  // a cast: nobody waits for the answer
+    release_python();
+    PyErr_Clear();
+    gate.claim();
+    return;
+  }
+  ModuleState* st = state_of(interp);
+  // Convert before claiming: a caller cancelling meanwhile must not wait for a big result.
+  ERL_NIF_TERM answer;
+  if (!result) {
+    answer = error_from_python(st, gate);
+  } else if (kind == MessageKind::exec) {
+    answer = atoms.ok;
+  } else {
+    ERL_NIF_TERM value;
+    answer = to_term(st, env_, result, &value) ? enif_make_tuple2(env_, atoms.ok, value)
+                                               : error_from_python(st, gate);
+  }
+  release_python();
+  switch (gate.claim()) {
+    case Delivery::deliver: send(answer); break;
+    case Delivery::abort: send(failure_term(env_, gate.abort_failure())); break;
+    case Delivery::drop: break;
+  }
+}
+
+ERL_NIF_TERM failure_term(ErlNifEnv* env, const Failure& failure) {
+  switch (failure.kind) {
+    case FailureKind::overloaded:
+      return enif_make_tuple2(env, atoms.error, atoms.overloaded);
+    case FailureKind::context_died: {
+      ERL_NIF_TERM reason = atoms.unknown;
+      if (!failure.detail.empty() &&
+          !enif_binary_to_term(env, reinterpret_cast<const unsigned char*>(failure.detail.data()),
+                               failure.detail.size(), &reason, 0))
+        reason = atoms.unknown;
+      return enif_make_tuple2(env, atoms.error, enif_make_tuple2(env, atoms.context_died, reason));
+    }
+    case FailureKind::shutting_down:
+      break;
+  }
+  return enif_make_tuple2(env, atoms.error, atoms.shutting_down);
+}
+
+void NifJob::fail(const Failure& failure, ReplyGate& gate) {
+  if (gate.claim() == Delivery::drop || !reply_) return;
+  // The context thread may be using env_ right now (see Job::fail): answer from an env of
+  // our own, reading only the request's identity.
+  ErlNifEnv* env = enif_alloc_env();
+  ERL_NIF_TERM ref = enif_make_copy(env, ref_);
+  enif_send(current_caller_env(), &caller_, env,
+            enif_make_tuple3(env, atoms.py_result, ref, failure_term(env, failure)));
+  enif_free_env(env);
+}
+
+void NifJob::send(ERL_NIF_TERM result) {
+  // A caller that died meanwhile simply gets nothing (like `!` to a dead process).
+  enif_send(current_caller_env(), &caller_, env_,
+            enif_make_tuple3(env_, atoms.py_result, ref_, result));
+}
+
+void NifJob::recycle() noexcept {
+  enif_clear_env(env_);
+  ref_ = module_ = function_ = args_ = kwargs_ = code_ = locals_ = 0;
+}
+
+}  // namespace epy::nif

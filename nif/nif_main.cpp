@@ -1,0 +1,121 @@
+// NIF entry points: loading the library (and CPython, and the engine), the function table.
+#include "engine/python/python.hpp"
+
+#include <dlfcn.h>
+#include <erl_nif.h>
+
+#include <string>
+
+#include "nif/atoms.hpp"
+#include "nif/convert.hpp"
+#include "nif/nif_functions.hpp"
+#include "nif/nif_state.hpp"
+#include "nif/py_types.hpp"
+
+#ifndef EPY_PYTHON_HOME
+#error "EPY_PYTHON_HOME must name the prefix of the Python we were built against"
+#endif
+
+namespace epy::nif {
+
+namespace {
+
+// Survives a purge and reload of the module (see NifState).
+NifState* g_state = nullptr;
+
+// The BEAM loads NIFs with RTLD_LOCAL, and CPython's lib-dynload extension modules are not
+// linked against libpython: promote libpython to the global namespace before they load.
+bool promote_libpython(std::string* error) {
+  Dl_info info;
+  if (!dladdr(reinterpret_cast<void*>(&Py_InitializeFromConfig), &info) || !info.dli_fname) {
+    *error = "cannot locate libpython";
+    return false;
+  }
+  if (!dlopen(info.dli_fname, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD)) {
+    *error = std::string("cannot promote libpython: ") + dlerror();
+    return false;
+  }
+  return true;
+}
+
+// CPython keeps pointers into this library (the _erlang module's code and types) for the
+// life of the process, so the library must never be unmapped.
+void pin_this_library() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&pin_this_library), &info) && info.dli_fname)
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+std::string map_string(ErlNifEnv* env, ERL_NIF_TERM map, const char* key) {
+  ERL_NIF_TERM value;
+  ErlNifBinary bin;
+  if (!enif_is_map(env, map) || !enif_get_map_value(env, map, enif_make_atom(env, key), &value) ||
+      !enif_inspect_iolist_as_binary(env, value, &bin))
+    return {};
+  return std::string(reinterpret_cast<const char*>(bin.data), bin.size);
+}
+
+int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
+  make_atoms(env);
+  long budget;
+  ERL_NIF_TERM value;
+  if (enif_is_map(env, load_info) &&
+      enif_get_map_value(env, load_info, enif_make_atom(env, "atom_budget"), &value) &&
+      enif_get_long(env, value, &budget))
+    set_atom_budget(budget);
+
+  if (!g_state) {
+    std::string error;
+    if (!promote_libpython(&error)) {
+      enif_fprintf(stderr, "erlang_python: %s\n", error.c_str());
+      return 1;
+    }
+    pin_this_library();
+    auto* state = new NifState();
+    state->python_dir = map_string(env, load_info, "python_dir");
+    EngineConfig config;
+    config.python.home = map_string(env, load_info, "python_home");
+    if (config.python.home.empty()) config.python.home = EPY_PYTHON_HOME;
+    config.python.builtin_modules.emplace_back("_erlang", &init_erlang_module);
+    state->engine = Engine::start(config, &error);
+    if (!state->engine) {
+      enif_fprintf(stderr, "erlang_python: %s\n", error.c_str());
+      delete state;
+      return 2;
+    }
+    g_state = state;
+  }
+  if (!open_resource_types(env, *g_state)) return 3;
+  *priv_data = g_state;
+  return 0;
+}
+
+int upgrade(ErlNifEnv* env, void** priv_data, void** old_priv_data, ERL_NIF_TERM load_info) {
+  *priv_data = *old_priv_data;
+  return open_resource_types(env, *static_cast<NifState*>(*priv_data)) ? 0 : 3;
+}
+
+void unload(ErlNifEnv*, void*) {
+  // The state lives on (see NifState); contexts end with their owning processes.
+}
+
+ErlNifFunc functions[] = {
+    {"engine_info", 0, nif_engine_info, 0},
+    {"context_create", 4, nif_context_create, 0},
+    {"context_stop", 3, nif_context_stop, 0},
+    {"context_info", 1, nif_context_info, 0},
+    {"call", 6, nif_call, 0},
+    {"cast", 5, nif_cast, 0},
+    {"eval", 4, nif_eval, 0},
+    {"exec", 3, nif_exec, 0},
+    {"cancel", 2, nif_cancel, 0},
+    {"interrupt", 1, nif_interrupt, 0},
+    {"pick", 2, nif_pick, 0},
+};
+
+}  // namespace
+
+}  // namespace epy::nif
+
+ERL_NIF_INIT(py_nif, epy::nif::functions, epy::nif::load, nullptr, epy::nif::upgrade,
+             epy::nif::unload)

@@ -1,0 +1,33 @@
+// Everything the NIF keeps between calls. One heap object, reached from priv_data and
+// never destroyed: CPython cannot be initialised twice in a process, so a reload of the
+// module finds and reuses it, and a VM halt never waits for its threads.
+#pragma once
+
+#include <erl_nif.h>
+
+#include <memory>
+#include <string>
+
+#include "engine/engine.hpp"
+#include "nif/nif_context.hpp"
+
+namespace epy::nif {
+
+struct NifState {
+  std::unique_ptr<Engine> engine;
+  std::string python_dir;  // priv/python: the `erlang` package, first on every sys.path
+  ContextRegistry registry;
+  ErlNifResourceType* context_type = nullptr;
+};
+
+inline NifState& nif_state(ErlNifEnv* env) { return *static_cast<NifState*>(enif_priv_data(env)); }
+
+// A context handle as the owning py_context process holds it.
+struct ContextResource {
+  std::shared_ptr<NifContext> handle;
+  ErlNifMonitor monitor;
+};
+
+bool open_resource_types(ErlNifEnv* env, NifState& state);
+
+}  // namespace epy::nif

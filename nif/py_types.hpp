@@ -1,0 +1,61 @@
+// The Python types of the `_erlang` extension module, and its per-interpreter state.
+//
+// Every interpreter (each OWN_GIL subinterpreter, or the main interpreter shared by the
+// executors) has its own module instance with its own heap types: no Python object ever
+// crosses interpreters. Values cross as Erlang terms.
+#pragma once
+
+#include "engine/python/python.hpp"
+
+#include <erl_nif.h>
+
+#include <unordered_map>
+
+namespace epy::nif {
+
+// erlang.Atom: a str that converts back to an atom (plain str converts to a binary).
+struct AtomObject {
+  PyUnicodeObject base;
+  ERL_NIF_TERM term;  // the atom, once known (atoms are immortal, valid in every env); 0 if not
+};
+
+// erlang.Pid: a local pid is kept as its (immediate) term; a remote one as external format.
+struct PidObject {
+  PyObject_HEAD
+  ErlNifPid pid;   // valid when local
+  int local;
+  PyObject* etf;   // bytes, for remote pids (nullptr for local ones)
+};
+
+// erlang.Ref: a reference, kept in external term format.
+struct RefObject {
+  PyObject_HEAD
+  PyObject* etf;  // bytes
+};
+
+// Caches of the atoms this interpreter has seen, keyed by the atom term.
+struct AtomCache {
+  static constexpr std::size_t kLimit = 1 << 16;
+  std::unordered_map<ERL_NIF_TERM, PyObject*> values;  // -> erlang.Atom
+  std::unordered_map<ERL_NIF_TERM, PyObject*> names;   // -> interned plain str
+  void clear();
+};
+
+struct ModuleState {
+  PyTypeObject* atom_type;
+  PyTypeObject* pid_type;
+  PyTypeObject* ref_type;
+  AtomCache* atoms;
+};
+
+// The interpreter's `_erlang` module state (imports the module on first use). Attached.
+ModuleState* module_state_of(PyObject* module);
+
+// PyInit__erlang, registered with PyImport_AppendInittab before Python starts.
+PyObject* init_erlang_module();
+
+// New objects. Attached; nullptr with an exception set on failure.
+PyObject* make_pid(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM pid);
+PyObject* make_ref(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM ref);
+
+}  // namespace epy::nif

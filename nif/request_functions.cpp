@@ -1,0 +1,132 @@
+// Submitting requests to contexts and cancelling them.
+#include "engine/python/python.hpp"
+
+#include "nif/atoms.hpp"
+#include "nif/caller_env.hpp"
+#include "nif/nif_functions.hpp"
+#include "nif/nif_job.hpp"
+#include "nif/nif_state.hpp"
+
+namespace epy::nif {
+
+namespace {
+
+ERL_NIF_TERM error_tuple(ErlNifEnv* env, ERL_NIF_TERM reason) {
+  return enif_make_tuple2(env, atoms.error, reason);
+}
+
+ERL_NIF_TERM badarg_tuple(ErlNifEnv* env, ERL_NIF_TERM what) {
+  return error_tuple(env, enif_make_tuple2(env, atoms.badarg, what));
+}
+
+ERL_NIF_TERM no_context(ErlNifEnv* env, ERL_NIF_TERM ctx) {
+  return error_tuple(env, enif_make_tuple2(env, atoms.no_context, ctx));
+}
+
+// 64 bits that identify a reply reference among its caller's requests (two differently
+// salted 32-bit hashes), so that cancel() can find the request without a lookup table.
+std::uint64_t ref_tag(ERL_NIF_TERM ref) {
+  const std::uint64_t a = enif_hash(ERL_NIF_INTERNAL_HASH, ref, 0x9e3779b9u);
+  const std::uint64_t b = enif_hash(ERL_NIF_INTERNAL_HASH, ref, 0x85ebca6bu);
+  return (a << 32) ^ b;
+}
+
+bool is_name(ErlNifEnv* env, ERL_NIF_TERM t) { return enif_is_atom(env, t) || enif_is_binary(env, t); }
+
+bool is_proper_list(ErlNifEnv* env, ERL_NIF_TERM t) {
+  unsigned len;
+  return enif_get_list_length(env, t, &len);
+}
+
+// Finds the context named by `ctx` (a pid), reserves a slot, lets `prepare` fill the job
+// and queues it. ok | {error, overloaded | shutting_down | {context_died, R} | {no_context, Ctx}}
+template <class Prepare>
+ERL_NIF_TERM submit(ErlNifEnv* env, ERL_NIF_TERM ctx, MessageKind kind, ERL_NIF_TERM ref,
+                    Prepare&& prepare) {
+  ErlNifPid ctx_pid;
+  if (!enif_get_local_pid(env, ctx, &ctx_pid)) return no_context(env, ctx);
+  CallerEnvScope scope(env);  // a concurrent stop may make us answer the request here
+  ErlNifPid self;
+  enif_self(env, &self);
+  const std::uint64_t tag = ref ? ref_tag(ref) : 0;
+  ERL_NIF_TERM result = atoms.ok;
+  const bool found = nif_state(env).registry.with(ctx_pid.pid, [&](NifContext& c) {
+    auto s = c.context().submit(kind, self.pid, tag,
+                                [&](Job& job) { prepare(static_cast<NifJob&>(job), self); });
+    switch (s.admission) {
+      case Admission::accepted: break;
+      case Admission::overloaded: result = error_tuple(env, atoms.overloaded); break;
+      case Admission::closed: result = c.refusal(env); break;
+    }
+  });
+  return found ? result : no_context(env, ctx);
+}
+
+}  // namespace
+
+// call(Ctx, Ref, Module, Function, Args, Kwargs) -> ok | {error, Reason}
+// The caller receives {py_result, Ref, {ok, Value} | {error, Reason}}.
+ERL_NIF_TERM nif_call(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
+  if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.module);
+  if (!is_name(env, argv[3])) return badarg_tuple(env, atoms.function);
+  if (!is_proper_list(env, argv[4])) return badarg_tuple(env, atoms.args);
+  if (!enif_is_map(env, argv[5])) return badarg_tuple(env, atoms.kwargs);
+  return submit(env, argv[0], MessageKind::call, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+    job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true);
+  });
+}
+
+// cast(Ctx, Module, Function, Args, Kwargs) -> ok | {error, Reason}; no reply is sent.
+ERL_NIF_TERM nif_cast(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  if (!is_name(env, argv[1])) return badarg_tuple(env, atoms.module);
+  if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.function);
+  if (!is_proper_list(env, argv[3])) return badarg_tuple(env, atoms.args);
+  if (!enif_is_map(env, argv[4])) return badarg_tuple(env, atoms.kwargs);
+  return submit(env, argv[0], MessageKind::call, 0, [&](NifJob& job, const ErlNifPid& self) {
+    job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false);
+  });
+}
+
+// eval(Ctx, Ref, Code, Locals) -> ok | {error, Reason}
+ERL_NIF_TERM nif_eval(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
+  if (!enif_is_binary(env, argv[2])) return badarg_tuple(env, atoms.code);
+  if (!enif_is_map(env, argv[3])) return badarg_tuple(env, atoms.locals);
+  return submit(env, argv[0], MessageKind::eval, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+    job.prepare_code(env, self, argv[1], argv[2], argv[3]);
+  });
+}
+
+// exec(Ctx, Ref, Code) -> ok | {error, Reason}
+ERL_NIF_TERM nif_exec(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
+  if (!enif_is_binary(env, argv[2])) return badarg_tuple(env, atoms.code);
+  return submit(env, argv[0], MessageKind::exec, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+    job.prepare_code(env, self, argv[1], argv[2], 0);
+  });
+}
+
+// cancel(Ctx | all, Ref) -> cancelled | not_pending
+// cancelled: no reply will come for Ref (a running request is interrupted).
+// not_pending: the reply (if Ref was ever submitted by the caller) is already in its mailbox.
+ERL_NIF_TERM nif_cancel(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  if (!enif_is_ref(env, argv[1])) return enif_make_badarg(env);
+  ErlNifPid self;
+  enif_self(env, &self);
+  const std::uint64_t tag = ref_tag(argv[1]);
+  CancelResult result = CancelResult::not_pending;
+  auto cancel_in = [&](NifContext& c) {
+    if (result == CancelResult::not_pending) result = c.context().cancel_matching(self.pid, tag);
+  };
+  NifState& state = nif_state(env);
+  ErlNifPid ctx;
+  if (argv[0] == atoms.all) {
+    for (auto& c : state.registry.all()) cancel_in(*c);
+  } else if (enif_get_local_pid(env, argv[0], &ctx)) {
+    state.registry.with(ctx.pid, cancel_in);
+  }
+  return result == CancelResult::not_pending ? atoms.not_pending : atoms.cancelled;
+}
+
+}  // namespace epy::nif
