@@ -1,0 +1,68 @@
+%% @doc The NIF library: thin stubs, replaced when the library loads.
+%%
+%% The library is found in the application's priv directory, or in ../priv next to this
+%% module's ebin when the application is not on the code path yet. Every function here
+%% returns at once: Python runs on the contexts' own threads, never on a scheduler.
+%% @private
+-module(py_nif).
+
+-export([engine_info/0]).
+-export([context_create/4]).
+-export([context_stop/3]).
+-export([context_info/1]).
+-export([call/6]).
+-export([cast/5]).
+-export([eval/4]).
+-export([exec/3]).
+-export([cancel/2]).
+-export([interrupt/1]).
+-export([pick/2]).
+
+-on_load(init/0).
+
+-define(NIF_NAME, "erlang_python_nif").
+
+init() ->
+    Priv = priv_dir(),
+    LoadInfo = #{python_dir => unicode:characters_to_binary(filename:join(Priv, "python")),
+                 atom_budget => application:get_env(erlang_python, atom_budget, 10000)},
+    erlang:load_nif(filename:join(Priv, ?NIF_NAME), LoadInfo).
+
+priv_dir() ->
+    case code:priv_dir(erlang_python) of
+        {error, bad_name} ->
+            Ebin = filename:dirname(code:which(?MODULE)),
+            filename:join(filename:dirname(Ebin), "priv");
+        Dir ->
+            Dir
+    end.
+
+-define(NOT_LOADED, erlang:nif_error({not_loaded, ?MODULE})).
+
+%% #{python_version, subinterp_supported, free_threaded, atom_budget}
+engine_info() -> ?NOT_LOADED.
+
+%% (Ref, Id, Mode, Opts) -> {ok, Resource} | {error, Reason}; the caller owns the context
+%% and receives {py_context_ready, Ref, ok | {error, Message}}.
+context_create(_Ref, _Id, _Mode, _Opts) -> ?NOT_LOADED.
+
+%% (Resource, Reason, Ref) -> ok; the caller receives {py_context_stopped, Ref} when the
+%% context's thread has finished.
+context_stop(_Resource, _Reason, _Ref) -> ?NOT_LOADED.
+
+context_info(_Ctx) -> ?NOT_LOADED.
+
+%% Requests: ok | {error, Reason} at once; the caller then receives
+%% {py_result, Ref, {ok, Value} | ok | {error, Reason}}.
+call(_Ctx, _Ref, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
+cast(_Ctx, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
+eval(_Ctx, _Ref, _Code, _Locals) -> ?NOT_LOADED.
+exec(_Ctx, _Ref, _Code) -> ?NOT_LOADED.
+
+%% (Ctx | all, Ref) -> cancelled | not_pending
+cancel(_CtxOrAll, _Ref) -> ?NOT_LOADED.
+
+interrupt(_Ctx) -> ?NOT_LOADED.
+
+%% (tuple(Ctx), Preferred) -> Ctx: the preferred context unless another is less loaded.
+pick(_Contexts, _Preferred) -> ?NOT_LOADED.
