@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing erlang_python needs, from Debian 12 packages.
+# Idempotent: does nothing when everything is there. Run as root (or with sudo).
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config
+  erlang-nox erlang-dev erlang-common-test erlang-eunit
+  libcaf-dev libconcurrentqueue-dev
+  googletest libgtest-dev
+  python3-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "==> installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update
+  $sudo_cmd apt-get install -y --no-install-recommends "${missing[@]}"
+fi

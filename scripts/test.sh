@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test layer (GoogleTest for the engine, Common Test for the Erlang API,
+# unittest inside the VM for the Python package) against every CPython build found
+# (scripts/pythons.sh): subinterp mode on 3.12+, multi_executor on 3.11.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+status=0
+summary=()
+while read -r prefix; do
+  version=$("$prefix/bin/python3" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  dir="build/py$version"
+  echo "==> Python $version ($prefix): $dir"
+  if cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython_ROOT_DIR="$prefix" &&
+     cmake --build "$dir" -j "$(nproc)" &&
+     ctest --test-dir "$dir" --output-on-failure; then
+    summary+=("Python $version: passed")
+  else
+    summary+=("Python $version: FAILED")
+    status=1
+  fi
+done < <(scripts/pythons.sh)
+
+printf '%s\n' "${summary[@]}"
+[ ${#summary[@]} -gt 0 ] || { echo "no Python found"; exit 1; }
+exit $status
