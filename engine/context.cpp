@@ -6,7 +6,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "engine/detail/context_actor.hpp"
+#include <cstdio>
+
 
 namespace epy {
 
@@ -104,7 +105,7 @@ ContextStats Context::stats() const {
   return s;
 }
 
-void Context::run(detail::ContextActor& actor) {
+void Context::run() {
   name_this_thread(config_.id);
   os_thread_id_.store(long(syscall(SYS_gettid)), std::memory_order_relaxed);
 
@@ -136,8 +137,8 @@ void Context::run(detail::ContextActor& actor) {
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (running) {
-        running = dispatch(batch[i], actor);
-      } else if (batch[i].kind != MessageKind::stop && batch[i].kind != MessageKind::control) {
+        running = dispatch(batch[i]);
+      } else if (is_request(batch[i].kind)) {
         const Ticket t = table_.ticket_of(batch[i].slot);
         answer_with_stop_failure(t);
         table_.release(t);
@@ -153,15 +154,13 @@ void Context::run(detail::ContextActor& actor) {
   finish({});
 }
 
-bool Context::dispatch(const Envelope& envelope, detail::ContextActor& actor) {
+bool Context::dispatch(const Envelope& envelope) {
   switch (envelope.kind) {
     case MessageKind::call:
     case MessageKind::eval:
     case MessageKind::exec:
       run_request(envelope);
       return true;
-    case MessageKind::control:
-      return actor.drain_control();
     case MessageKind::stop:
       return false;
   }
@@ -224,7 +223,7 @@ void Context::drain() {
   while (table_.in_use() > 0) {
     std::size_t n = mailbox_.pop(batch, kBatch, std::chrono::milliseconds(1));
     for (std::size_t i = 0; i < n; ++i) {
-      if (batch[i].kind == MessageKind::stop || batch[i].kind == MessageKind::control) continue;
+      if (!is_request(batch[i].kind)) continue;
       const Ticket t = table_.ticket_of(batch[i].slot);
       answer_with_stop_failure(t);
       table_.release(t);

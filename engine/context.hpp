@@ -125,8 +125,8 @@ class Context : public std::enable_shared_from_this<Context> {
  private:
   friend class detail::ContextActor;
 
-  void run(detail::ContextActor& actor);  // the loop, on the context's own thread
-  bool dispatch(const Envelope& envelope, detail::ContextActor& actor);
+  void run();  // the loop, on the context's own thread (the actor's)
+  bool dispatch(const Envelope& envelope);
   void run_request(const Envelope& envelope);
   void answer_with_stop_failure(Ticket ticket);
   void drain();

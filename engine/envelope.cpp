@@ -8,7 +8,6 @@ const char* to_string(MessageKind kind) {
     case MessageKind::eval: return "eval";
     case MessageKind::exec: return "exec";
     case MessageKind::stop: return "stop";
-    case MessageKind::control: return "control";
   }
   return "unknown";
 }

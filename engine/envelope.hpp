@@ -12,16 +12,18 @@ enum class MessageKind : std::uint8_t {
   call,     // module.function(*args, **kwargs); the job replies with the result
   eval,     // evaluate an expression in the context namespace
   exec,     // execute statements in the context namespace
-  stop,     // leave the loop: fail what is still queued, end the interpreter
-  control,  // a CAF control message waits in the actor's own mailbox
+  stop,     // leave the loop: answer what is still queued, end the interpreter
 };
 
 const char* to_string(MessageKind kind);
 
+// Kinds that name a request slot (and so must be answered).
+inline bool is_request(MessageKind kind) { return kind != MessageKind::stop; }
+
 // One mailbox item. Requests that carry data name a slot of the context's RequestTable,
 // so the envelope stays small and trivially copyable.
 struct Envelope {
-  MessageKind kind = MessageKind::control;
+  MessageKind kind = MessageKind::stop;
   std::uint32_t slot = 0;
 };
 

@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 
 scripts/deps.sh
 
+mapfile -t prefixes < <(scripts/pythons.sh)
+[ ${#prefixes[@]} -gt 0 ] || { echo "no Python found"; exit 1; }
+
 status=0
 summary=()
-while read -r prefix; do
+for prefix in "${prefixes[@]}"; do
   version=$("$prefix/bin/python3" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
   dir="build/py$version"
   echo "==> Python $version ($prefix): $dir"
@@ -21,8 +24,7 @@ while read -r prefix; do
     summary+=("Python $version: FAILED")
     status=1
   fi
-done < <(scripts/pythons.sh)
+done
 
 printf '%s\n' "${summary[@]}"
-[ ${#summary[@]} -gt 0 ] || { echo "no Python found"; exit 1; }
 exit $status

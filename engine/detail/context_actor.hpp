@@ -24,10 +24,6 @@ class ContextActor : public caf::blocking_actor {
   void act() override;
   const char* name() const override { return "epy.context"; }
 
-  // Handles CAF messages waiting in the actor's own mailbox, without blocking.
-  // Returns false when one of them asks the context to stop.
-  bool drain_control();
-
  private:
   std::shared_ptr<Context> context_;
 };

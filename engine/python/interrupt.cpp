@@ -13,12 +13,14 @@ extern "C" int _PyEval_AddPendingCall(PyInterpreterState* interp, int (*func)(vo
 namespace epy {
 
 void InterruptLatch::bind(PyInterpreterState* interp, unsigned long thread_ident) {
+  std::lock_guard<std::mutex> lock(interp_mutex_);
   thread_ident_ = thread_ident;
-  interp_.store(interp, std::memory_order_release);
+  interp_ = interp;
 }
 
 void InterruptLatch::unbind() {
-  interp_.store(nullptr, std::memory_order_release);
+  std::lock_guard<std::mutex> lock(interp_mutex_);
+  interp_ = nullptr;
   running_.store(kNone);
   target_.store(kNone);
 }
@@ -40,11 +42,11 @@ bool InterruptLatch::request(std::uint64_t token) {
   if (token == kNone) return true;
   target_.store(token, std::memory_order_release);
 #if PY_VERSION_HEX >= 0x030C0000
-  PyInterpreterState* interp = interp_.load(std::memory_order_acquire);
-  if (!interp) return true;
+  std::lock_guard<std::mutex> lock(interp_mutex_);
+  if (!interp_) return true;
   // A full pending-call queue only happens under a flood of interrupts; the ones already
   // queued deliver this one too, since they all read target_.
-  (void)_PyEval_AddPendingCall(interp, &InterruptLatch::pending_call, this, 0);
+  (void)_PyEval_AddPendingCall(interp_, &InterruptLatch::pending_call, this, 0);
   return true;
 #else
   return false;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 
 typedef struct _is PyInterpreterState;
 
@@ -47,7 +48,8 @@ class InterruptLatch {
 
   std::atomic<std::uint64_t> running_{kNone};
   std::atomic<std::uint64_t> target_{kNone};
-  std::atomic<PyInterpreterState*> interp_{nullptr};
+  std::mutex interp_mutex_;  // request() must not reach an interpreter unbind() let go of
+  PyInterpreterState* interp_ = nullptr;
   unsigned long thread_ident_ = 0;
   bool async_pending_ = false;  // guarded by the GIL
   bool delivered_ = false;      // guarded by the GIL
