@@ -8,13 +8,14 @@
          stop_answers_pending_calls/1, killed_context_answers_at_once/1,
          exit_reason_reaches_callers/1, pool_context_is_replaced/1,
          app_stop_start_cycles/1, multi_executor_pool/1, info/1,
-         owner_exit_stops_context/1, stdlib_imports_in_every_context/1]).
+         owner_exit_stops_context/1, stdlib_imports_in_every_context/1,
+         vm_exits_cleanly/1]).
 
 all() ->
     [modes, own_threads, paths_option, isolated_namespaces, stop_answers_pending_calls,
      killed_context_answers_at_once, exit_reason_reaches_callers, pool_context_is_replaced,
      app_stop_start_cycles, multi_executor_pool, info, owner_exit_stops_context,
-     stdlib_imports_in_every_context].
+     stdlib_imports_in_every_context, vm_exits_cleanly].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(erlang_python),
@@ -254,3 +255,22 @@ stdlib_imports_in_every_context(_Config) ->
          ok = py_context:stop(Ctx)
      end || Mode <- Modes, _Round <- [1, 2, 3]],
     {ok, 1} = py:eval(<<"1">>).
+
+%% init:stop() and erlang:halt() leave a VM with running contexts (one busy in Python)
+%% with the exit status asked for: no abort from a thread or a static destructor.
+vm_exits_cleanly(_Config) ->
+    LibDir = filename:dirname(code:lib_dir(erlang_python)),
+    Start = "{ok, _} = application:ensure_all_started(erlang_python), "
+            "{ok, 4.0} = py:call(math, sqrt, [16]), "
+            "spawn(fun() -> py:exec(<<\"while True: pass\">>) end), timer:sleep(100), ",
+    [begin
+         Cmd = "ERL_LIBS=" ++ LibDir ++ " erl -noshell -eval '" ++ Start ++ Stop ++ "' 2>&1; "
+               "echo EXIT=$?",
+         Out = os:cmd(Cmd),
+         case string:find(Out, "EXIT=" ++ integer_to_list(Status)) of
+             nomatch -> ct:fail({unclean_exit, Stop, Out});
+             _ -> ok
+         end
+     end || {Stop, Status} <- [{"init:stop().", 0}, {"erlang:halt().", 0},
+                               {"erlang:halt(3).", 3}]],
+    ok.
