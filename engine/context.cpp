@@ -32,12 +32,14 @@ Context::~Context() = default;
 
 CancelResult Context::cancel(Ticket ticket) {
   CancelResult r = table_.cancel(ticket);
+  if (r != CancelResult::not_pending) timeouts_.fetch_add(1, std::memory_order_relaxed);
   if (r == CancelResult::cancelled_running) request_interrupt(ticket.packed());
   return r;
 }
 
 CancelResult Context::cancel_matching(std::uint64_t owner, std::uint64_t tag) {
   CancelResult r = table_.cancel_matching(owner, tag);
+  if (r != CancelResult::not_pending) timeouts_.fetch_add(1, std::memory_order_relaxed);
   if (r == CancelResult::cancelled_running) request_interrupt(latch_.running());
   return r;
 }
@@ -99,6 +101,7 @@ ContextStats Context::stats() const {
   s.max_pending = table_.capacity();
   s.served = served_.load(std::memory_order_relaxed);
   s.errors = errors_.load(std::memory_order_relaxed);
+  s.timeouts = timeouts_.load(std::memory_order_relaxed);
   s.busy_ns = busy_ns_.load(std::memory_order_relaxed);
   s.running = state() == State::running;
   s.executing = latch_.running() != InterruptLatch::kNone;

@@ -55,6 +55,7 @@ struct ContextStats {
   std::size_t max_pending = 0;
   std::uint64_t served = 0;        // requests run
   std::uint64_t errors = 0;        // ... that raised
+  std::uint64_t timeouts = 0;      // requests their callers gave up on (cancel)
   std::uint64_t busy_ns = 0;       // time spent running them
   bool running = false;            // interpreter serving
   bool executing = false;          // a request is running right now
@@ -152,6 +153,7 @@ class Context : public std::enable_shared_from_this<Context> {
   std::atomic<long> os_thread_id_{0};
   std::atomic<std::uint64_t> served_{0};
   std::atomic<std::uint64_t> errors_{0};
+  std::atomic<std::uint64_t> timeouts_{0};
   std::atomic<std::uint64_t> busy_ns_{0};
 };
 

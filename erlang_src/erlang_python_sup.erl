@@ -1,4 +1,5 @@
-%% @doc Top supervisor: the router (pool table) and the pool contexts' supervisor.
+%% @doc Top supervisor: the logging sink, the router (pool tables) and the pool contexts'
+%% supervisor.
 %% @private
 -module(erlang_python_sup).
 -behaviour(supervisor).
@@ -10,7 +11,10 @@ start_link() ->
     supervisor:start_link({local, ?MODULE}, ?MODULE, []).
 
 init([]) ->
-    Children = [#{id => py_context_router,
+    Children = [#{id => py_logger,
+                  start => {py_logger, start_link, []},
+                  type => worker},
+                #{id => py_context_router,
                   start => {py_context_router, start_link, []},
                   type => worker},
                 #{id => py_context_sup,

@@ -1,24 +1,30 @@
 %% @doc Run Python from Erlang: calls, evals, execs, asynchronous calls and casts.
 %%
-%% Without an explicit context a request goes to the calling process's context (see
-%% py_context_router: chosen once per process, then sticky). Every call path takes a
-%% timeout; the default for all of them is the application's default_timeout (30000 ms).
-%% A timed-out request is interrupted in Python and leaves no late reply behind.
+%% A request goes to an explicit context (a pid), to a pool (an atom: one of its contexts,
+%% chosen once per process and then kept), or, with neither, to the pool registered for
+%% its module (py:register_pool/2) or the default pool.
+%%
+%% Every call path takes a timeout; the default for all of them is the application's
+%% default_timeout (30000 ms, see default_timeout/0). A timed-out request is interrupted
+%% in Python and leaves no late reply behind.
 %%
 %% Results: {ok, Value} | {error, {ExceptionClass, Message}} | {error, Reason} with
 %% Reason one of timeout, overloaded, shutting_down, interrupted, {context_died, R},
-%% {no_context, Ctx}, {badarg, What}.
+%% {no_context, Ctx}, {no_pool, Pool}, {badarg, What}.
 -module(py).
 
 %% Calls
 -export([call/3]).
 -export([call/4]).
 -export([call/5]).
+-export([call/6]).
 -export([eval/1]).
 -export([eval/2]).
 -export([eval/3]).
+-export([eval/4]).
 -export([exec/1]).
 -export([exec/2]).
+-export([exec/3]).
 
 %% Asynchronous calls
 -export([spawn_call/3]).
@@ -28,11 +34,19 @@
 -export([await/2]).
 -export([cast/3]).
 -export([cast/4]).
+-export([cast/5]).
 
-%% Contexts
+%% Contexts and pools
 -export([context/0]).
 -export([context/1]).
 -export([start_contexts/0]).
+-export([register_pool/2]).
+-export([unregister_pool/1]).
+-export([interrupt/1]).
+
+%% Operating
+-export([stats/0]).
+-export([configure_logging/1]).
 
 %% About the runtime
 -export([execution_mode/0]).
@@ -42,68 +56,78 @@
 
 -type name() :: atom() | binary().
 -type ctx() :: pid().
+-type target() :: ctx() | py_context_router:pool().
 
 %%% ------------------------------------------------------------------------------------
 %%% Calls
 %%% ------------------------------------------------------------------------------------
 
-%% @doc Module:Function(*Args).
+%% @doc Module:Function(*Args), on the context of the pool that serves Module.
 -spec call(name(), name(), list()) -> py_context:result().
 call(Module, Function, Args) ->
-    routed(fun(Ctx) -> py_context:call(Ctx, Module, Function, Args, #{}, default_timeout()) end).
+    call_in(registered(Module, Function), Module, Function, Args, #{}, default_timeout()).
 
-%% @doc call(Module, Function, Args, Kwargs) or call(Ctx, Module, Function, Args).
--spec call(name() | ctx(), name(), name() | list(), list() | map()) -> py_context:result().
+%% @doc call(Module, Function, Args, Kwargs), or call(CtxOrPool, Module, Function, Args).
+-spec call(name() | target(), name(), name() | list(), list() | map()) -> py_context:result().
 call(Module, Function, Args, Kwargs) when is_map(Kwargs) ->
-    routed(fun(Ctx) -> py_context:call(Ctx, Module, Function, Args, Kwargs, default_timeout()) end);
-call(Ctx, Module, Function, Args) when is_pid(Ctx) ->
-    py_context:call(Ctx, Module, Function, Args, #{}, default_timeout());
-call(_, _, _, Args) ->
-    {error, {badarg, Args}}.
+    call_in(registered(Module, Function), Module, Function, Args, Kwargs, default_timeout());
+call(Target, Module, Function, Args) ->
+    call_in(Target, Module, Function, Args, #{}, default_timeout()).
 
-%% @doc call(Module, Function, Args, Kwargs, Timeout) or call(Ctx, Module, Function, Args, Kwargs).
--spec call(name() | ctx(), name(), name() | list(), list() | map(), map() | timeout()) ->
+%% @doc call(Module, Function, Args, Kwargs, Timeout), or
+%% call(CtxOrPool, Module, Function, Args, Kwargs).
+-spec call(name() | target(), name(), name() | list(), list() | map(), map() | timeout()) ->
           py_context:result().
-call(Ctx, Module, Function, Args, Kwargs) when is_pid(Ctx), is_map(Kwargs) ->
-    py_context:call(Ctx, Module, Function, Args, Kwargs, default_timeout());
 call(Module, Function, Args, Kwargs, Timeout) when is_map(Kwargs) ->
-    routed(fun(Ctx) -> py_context:call(Ctx, Module, Function, Args, Kwargs, Timeout) end);
-call(_, _, _, Args, _) ->
-    {error, {badarg, Args}}.
+    call_in(registered(Module, Function), Module, Function, Args, Kwargs, Timeout);
+call(Target, Module, Function, Args, Kwargs) ->
+    call_in(Target, Module, Function, Args, Kwargs, default_timeout()).
+
+%% @doc Module:Function(*Args, **Kwargs) on CtxOrPool, waiting at most Timeout.
+-spec call(target(), name(), name(), list(), map(), timeout()) -> py_context:result().
+call(Target, Module, Function, Args, Kwargs, Timeout) ->
+    call_in(Target, Module, Function, Args, Kwargs, Timeout).
+
+call_in(Target, Module, Function, Args, Kwargs, Timeout) ->
+    on(Target, fun(Ctx) -> py_context:call(Ctx, Module, Function, Args, Kwargs, Timeout) end).
 
 %% @doc Evaluates a Python expression in the caller's context.
 -spec eval(unicode:chardata()) -> py_context:result().
 eval(Code) ->
-    routed(fun(Ctx) -> py_context:eval(Ctx, Code, #{}, default_timeout()) end).
+    on(default, fun(Ctx) -> py_context:eval(Ctx, Code, #{}, default_timeout()) end).
 
-%% @doc eval(Code, Locals) or eval(Ctx, Code).
--spec eval(unicode:chardata() | ctx(), map() | unicode:chardata()) -> py_context:result().
-eval(Ctx, Code) when is_pid(Ctx) ->
-    py_context:eval(Ctx, Code, #{}, default_timeout());
+%% @doc eval(Code, Locals), or eval(CtxOrPool, Code).
+-spec eval(unicode:chardata() | target(), map() | unicode:chardata()) -> py_context:result().
 eval(Code, Locals) when is_map(Locals) ->
-    routed(fun(Ctx) -> py_context:eval(Ctx, Code, Locals, default_timeout()) end);
-eval(_, Locals) ->
+    on(default, fun(Ctx) -> py_context:eval(Ctx, Code, Locals, default_timeout()) end);
+eval(Target, Code) when is_pid(Target); is_atom(Target) ->
+    on(Target, fun(Ctx) -> py_context:eval(Ctx, Code, #{}, default_timeout()) end);
+eval(_Code, Locals) ->
     {error, {badarg, Locals}}.
 
-%% @doc Evaluates Code with Locals in context Ctx.
--spec eval(ctx(), unicode:chardata(), map()) -> py_context:result().
-eval(Ctx, Code, Locals) when is_pid(Ctx), is_map(Locals) ->
-    py_context:eval(Ctx, Code, Locals, default_timeout());
-eval(Ctx, _, _) when not is_pid(Ctx) ->
-    {error, {no_context, Ctx}};
-eval(_, _, Locals) ->
-    {error, {badarg, Locals}}.
+%% @doc Evaluates Code with Locals on CtxOrPool.
+-spec eval(target(), unicode:chardata(), map()) -> py_context:result().
+eval(Target, Code, Locals) ->
+    eval(Target, Code, Locals, default_timeout()).
+
+-spec eval(target(), unicode:chardata(), map(), timeout()) -> py_context:result().
+eval(_Target, _Code, Locals, _Timeout) when not is_map(Locals) ->
+    {error, {badarg, Locals}};
+eval(Target, Code, Locals, Timeout) ->
+    on(Target, fun(Ctx) -> py_context:eval(Ctx, Code, Locals, Timeout) end).
 
 %% @doc Executes Python statements in the caller's context.
 -spec exec(unicode:chardata()) -> ok | {error, term()}.
 exec(Code) ->
-    routed(fun(Ctx) -> py_context:exec(Ctx, Code, default_timeout()) end).
+    on(default, fun(Ctx) -> py_context:exec(Ctx, Code, default_timeout()) end).
 
--spec exec(ctx(), unicode:chardata()) -> ok | {error, term()}.
-exec(Ctx, Code) when is_pid(Ctx) ->
-    py_context:exec(Ctx, Code, default_timeout());
-exec(Ctx, _) ->
-    {error, {no_context, Ctx}}.
+-spec exec(target(), unicode:chardata()) -> ok | {error, term()}.
+exec(Target, Code) ->
+    exec(Target, Code, default_timeout()).
+
+-spec exec(target(), unicode:chardata(), timeout()) -> ok | {error, term()}.
+exec(Target, Code, Timeout) ->
+    on(Target, fun(Ctx) -> py_context:exec(Ctx, Code, Timeout) end).
 
 %%% ------------------------------------------------------------------------------------
 %%% Asynchronous calls
@@ -113,33 +137,28 @@ exec(Ctx, _) ->
 %% {py_result, Ref, Result}) gets its result.
 -spec spawn_call(name(), name(), list()) -> reference().
 spawn_call(Module, Function, Args) ->
-    spawn_routed(Module, Function, Args, #{}).
+    spawn_in(registered(Module, Function), Module, Function, Args, #{}).
 
--spec spawn_call(name() | ctx(), name(), name() | list(), list() | map()) -> reference().
+%% @doc spawn_call(Module, Function, Args, Kwargs), or spawn_call(CtxOrPool, M, F, Args).
+-spec spawn_call(name() | target(), name(), name() | list(), list() | map()) -> reference().
 spawn_call(Module, Function, Args, Kwargs) when is_map(Kwargs) ->
-    spawn_routed(Module, Function, Args, Kwargs);
-spawn_call(Ctx, Module, Function, Args) ->
-    spawn_on(Ctx, Module, Function, Args, #{}).
+    spawn_in(registered(Module, Function), Module, Function, Args, Kwargs);
+spawn_call(Target, Module, Function, Args) ->
+    spawn_in(Target, Module, Function, Args, #{}).
 
--spec spawn_call(ctx(), name(), name(), list(), map()) -> reference().
-spawn_call(Ctx, Module, Function, Args, Kwargs) ->
-    spawn_on(Ctx, Module, Function, Args, Kwargs).
+-spec spawn_call(target(), name(), name(), list(), map()) -> reference().
+spawn_call(Target, Module, Function, Args, Kwargs) ->
+    spawn_in(Target, Module, Function, Args, Kwargs).
 
-spawn_routed(Module, Function, Args, Kwargs) ->
-    case py_context_router:route() of
-        Ctx when is_pid(Ctx) -> spawn_on(Ctx, Module, Function, Args, Kwargs);
-        {error, _} = Error -> already_answered(Error)
+spawn_in(Target, Module, Function, Args, Kwargs) ->
+    Ref = make_ref(),
+    Submitted = on(Target, fun(Ctx) ->
+                                   py_context:submit_call(Ctx, Ref, Module, Function, Args, Kwargs)
+                           end),
+    case Submitted of
+        ok -> Ref;
+        Error -> self() ! {py_result, Ref, Error}, Ref
     end.
-
-spawn_on(Ctx, Module, Function, Args, Kwargs) ->
-    Ref = make_ref(),
-    ok = py_context:submit_call(Ctx, Ref, Module, Function, Args, Kwargs),
-    Ref.
-
-already_answered(Result) ->
-    Ref = make_ref(),
-    self() ! {py_result, Ref, Result},
-    Ref.
 
 %% @doc The result of a spawn_call, waiting at most the default timeout.
 -spec await(reference()) -> py_context:result().
@@ -157,18 +176,24 @@ await(Ref, _) ->
 %% @doc Fire and forget: returns ok once the call is queued.
 -spec cast(name(), name(), list()) -> ok | {error, term()}.
 cast(Module, Function, Args) ->
-    routed(fun(Ctx) -> py_context:cast(Ctx, Module, Function, Args, #{}) end).
+    cast_in(registered(Module, Function), Module, Function, Args, #{}).
 
--spec cast(name() | ctx(), name(), name() | list(), list() | map()) -> ok | {error, term()}.
+%% @doc cast(Module, Function, Args, Kwargs), or cast(CtxOrPool, Module, Function, Args).
+-spec cast(name() | target(), name(), name() | list(), list() | map()) -> ok | {error, term()}.
 cast(Module, Function, Args, Kwargs) when is_map(Kwargs) ->
-    routed(fun(Ctx) -> py_context:cast(Ctx, Module, Function, Args, Kwargs) end);
-cast(Ctx, Module, Function, Args) when is_pid(Ctx) ->
-    py_context:cast(Ctx, Module, Function, Args, #{});
-cast(_, _, _, Args) ->
-    {error, {badarg, Args}}.
+    cast_in(registered(Module, Function), Module, Function, Args, Kwargs);
+cast(Target, Module, Function, Args) ->
+    cast_in(Target, Module, Function, Args, #{}).
+
+-spec cast(target(), name(), name(), list(), map()) -> ok | {error, term()}.
+cast(Target, Module, Function, Args, Kwargs) ->
+    cast_in(Target, Module, Function, Args, Kwargs).
+
+cast_in(Target, Module, Function, Args, Kwargs) ->
+    on(Target, fun(Ctx) -> py_context:cast(Ctx, Module, Function, Args, Kwargs) end).
 
 %%% ------------------------------------------------------------------------------------
-%%% Contexts
+%%% Contexts and pools
 %%% ------------------------------------------------------------------------------------
 
 %% @doc The calling process's context.
@@ -176,8 +201,9 @@ cast(_, _, _, Args) ->
 context() ->
     py_context_router:get_context().
 
-%% @doc The N-th context of the default pool (1-based).
--spec context(pos_integer()) -> ctx() | {error, term()}.
+%% @doc context(N): the N-th context of the default pool (1-based); context(Pool): the
+%% calling process's context in Pool.
+-spec context(pos_integer() | py_context_router:pool()) -> ctx() | {error, term()}.
 context(N) ->
     py_context_router:get_context(N).
 
@@ -185,6 +211,58 @@ context(N) ->
 -spec start_contexts() -> {ok, [ctx()]} | {error, term()}.
 start_contexts() ->
     py_context_router:start().
+
+%% @doc Every call of Module (or of {Module, Function}) made without a context or pool
+%% goes to Pool from now on. A function entry beats a module entry.
+-spec register_pool(py_context_router:pool(), py_context_router:registration()) -> ok | {error, term()}.
+register_pool(Pool, What) ->
+    py_context_router:register_pool(Pool, What).
+
+-spec unregister_pool(py_context_router:registration()) -> ok | {error, term()}.
+unregister_pool(What) ->
+    py_context_router:unregister_pool(What).
+
+%% @doc Raises KeyboardInterrupt in whatever Ctx runs now; that request returns
+%% {error, interrupted} and the context stays usable. {error, not_running} if it was idle.
+-spec interrupt(ctx()) -> ok | {error, term()}.
+interrupt(Ctx) when is_pid(Ctx) ->
+    case py_nif:interrupt(Ctx) of
+        true -> ok;
+        false -> {error, not_running};
+        Error -> Error
+    end;
+interrupt(Ctx) ->
+    {error, {no_context, Ctx}}.
+
+%%% ------------------------------------------------------------------------------------
+%%% Operating
+%%% ------------------------------------------------------------------------------------
+
+%% @doc Statistics per pool and context: #{Pool => [ContextStats]}, with contexts started
+%% by hand (py_context:start_link/2,3) under `standalone`. ContextStats: pid, index, mode,
+%% os_thread_id, queue_depth, high_water, max_pending, served, errors, timeouts, busy_us.
+%% Cheap: no message is sent and no context is disturbed.
+-spec stats() -> #{atom() => [map()]}.
+stats() ->
+    Pools = [{P, lists:zip(lists:seq(1, py_context_router:num_contexts(P)),
+                          py_context_router:contexts(P))} || P <- py_context_router:pools()],
+    InPools = [Ctx || {_, Members} <- Pools, {_, Ctx} <- Members],
+    Standalone = [C || C <- py_nif:context_pids(), not lists:member(C, InPools)],
+    maps:from_list([{P, [info(C, I) || {I, C} <- Members]} || {P, Members} <- Pools] ++
+                   [{standalone, [info(C, undefined) || C <- Standalone]}]).
+
+info(Ctx, Index) ->
+    case py_nif:context_info(Ctx) of
+        Map when is_map(Map) -> Map#{pid => Ctx, index => Index};
+        {error, _} -> #{pid => Ctx, index => Index, running => false}
+    end.
+
+%% @doc How Python's `logging` reaches Erlang's logger: #{level => debug | info | warning
+%% | error | critical | none}. Records at or above the level are logged with domain
+%% [python] and the record's file, line, logger name and function as metadata.
+-spec configure_logging(map()) -> ok | {error, term()}.
+configure_logging(Opts) ->
+    py_logger:configure(Opts).
 
 %%% ------------------------------------------------------------------------------------
 %%% About the runtime
@@ -209,22 +287,28 @@ subinterp_supported() ->
 version() ->
     maps:get(python_version, py_nif:engine_info()).
 
-%% @doc The timeout (ms) of every call path that is given none.
+%% @doc The timeout (ms) of every call path that is given none: the application's
+%% default_timeout, 30000 unless configured.
 -spec default_timeout() -> timeout().
 default_timeout() ->
     persistent_term:get({erlang_python, default_timeout}, 30000).
 
 %%% ------------------------------------------------------------------------------------
 
-%% Runs Fun on the caller's context. If that context has gone (its process restarted),
-%% the caller chooses again once.
-routed(Fun) ->
-    case py_context_router:route() of
+registered(Module, Function) ->
+    py_context_router:pool_for(Module, Function).
+
+%% Runs Fun on a context: Ctx itself, or the caller's context in pool Pool. If the
+%% caller's context in the pool has gone (its process was replaced), it chooses again.
+on(Ctx, Fun) when is_pid(Ctx) ->
+    Fun(Ctx);
+on(Pool, Fun) when is_atom(Pool) ->
+    case py_context_router:route(Pool) of
         Ctx when is_pid(Ctx) ->
             case Fun(Ctx) of
                 {error, {no_context, Ctx}} = Error ->
-                    case py_context_router:forget_route(Ctx) of
-                        true -> retry(Fun, Error);
+                    case py_context_router:forget_route(Pool, Ctx) of
+                        true -> retry(Pool, Fun, Error);
                         false -> Error
                     end;
                 Result ->
@@ -232,10 +316,12 @@ routed(Fun) ->
             end;
         {error, _} = Error ->
             Error
-    end.
+    end;
+on(Other, _Fun) ->
+    {error, {no_context, Other}}.
 
-retry(Fun, Error) ->
-    case py_context_router:route() of
+retry(Pool, Fun, Error) ->
+    case py_context_router:route(Pool) of
         Ctx when is_pid(Ctx) -> Fun(Ctx);
         _ -> Error
     end.

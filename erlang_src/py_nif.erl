@@ -10,6 +10,8 @@
 -export([context_create/4]).
 -export([context_stop/3]).
 -export([context_info/1]).
+-export([context_pids/0]).
+-export([set_log_sink/2]).
 -export([call/6]).
 -export([cast/5]).
 -export([eval/4]).
@@ -51,6 +53,12 @@ context_create(_Ref, _Id, _Mode, _Opts) -> ?NOT_LOADED.
 context_stop(_Resource, _Reason, _Ref) -> ?NOT_LOADED.
 
 context_info(_Ctx) -> ?NOT_LOADED.
+
+%% Every registered context (its owner's pid).
+context_pids() -> ?NOT_LOADED.
+
+%% (Pid | undefined, PythonLevelNumber) -> ok: where Python's logging records go.
+set_log_sink(_Pid, _Level) -> ?NOT_LOADED.
 
 %% Requests: ok | {error, Reason} at once; the caller then receives
 %% {py_result, Ref, {ok, Value} | ok | {error, Reason}}.

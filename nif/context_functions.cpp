@@ -8,6 +8,7 @@
 #include "nif/atoms.hpp"
 #include "nif/caller_env.hpp"
 #include "nif/convert.hpp"
+#include "nif/log_sink.hpp"
 #include "nif/nif_functions.hpp"
 #include "nif/nif_job.hpp"
 #include "nif/nif_state.hpp"
@@ -210,9 +211,31 @@ ERL_NIF_TERM nif_context_info(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   map = put(env, map, "max_pending", enif_make_uint64(env, s.max_pending));
   map = put(env, map, "served", enif_make_uint64(env, s.served));
   map = put(env, map, "errors", enif_make_uint64(env, s.errors));
+  map = put(env, map, "timeouts", enif_make_uint64(env, s.timeouts));
   map = put(env, map, "busy_us", enif_make_uint64(env, s.busy_ns / 1000));
   map = put(env, map, "running", s.running ? atoms.true_ : atoms.false_);
   return map;
+}
+
+// set_log_sink(Pid | undefined, Level) -> ok: where Python's logging records go.
+ERL_NIF_TERM nif_set_log_sink(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  ErlNifPid pid;
+  int level;
+  if (!enif_get_int(env, argv[1], &level)) return enif_make_badarg(env);
+  if (enif_get_local_pid(env, argv[0], &pid)) set_log_sink(&pid, level);
+  else if (argv[0] == atoms.undefined) set_log_sink(nullptr, level);
+  else return enif_make_badarg(env);
+  return atoms.ok;
+}
+
+// context_pids() -> [pid()]: every context that is registered (running or starting)
+ERL_NIF_TERM nif_context_pids(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
+  ERL_NIF_TERM list = enif_make_list(env, 0);
+  for (auto& c : nif_state(env).registry.all()) {
+    ErlNifPid owner = c->owner();
+    list = enif_make_list_cell(env, enif_make_pid(env, &owner), list);
+  }
+  return list;
 }
 
 // interrupt(Ctx) -> true | false (whether a request was running)

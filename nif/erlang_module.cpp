@@ -5,6 +5,7 @@
 
 #include "nif/atoms.hpp"
 #include "nif/convert.hpp"
+#include "nif/log_sink.hpp"
 #include "nif/py_types.hpp"
 
 namespace epy::nif {
@@ -195,9 +196,54 @@ PyObject* erlang_send(PyObject* module, PyObject* const* args, Py_ssize_t nargs)
   Py_RETURN_NONE;
 }
 
+ERL_NIF_TERM level_atom(ErlNifEnv* env, long levelno) {
+  const char* name = levelno >= 50 ? "critical"
+                     : levelno >= 40 ? "error"
+                     : levelno >= 30 ? "warning"
+                     : levelno >= 20 ? "info"
+                                     : "debug";
+  return enif_make_atom(env, name);
+}
+
+// log(levelno, logger_name, message, pathname, lineno, func_name): hands one formatted
+// logging record to Erlang's logger (through the py_logger process). Returns whether it
+// was sent.
+PyObject* erlang_log(PyObject* module, PyObject* const* args, Py_ssize_t nargs) {
+  long levelno = 0, lineno = 0;
+  if (nargs != 6 || (levelno = PyLong_AsLong(args[0]), PyErr_Occurred()) ||
+      (lineno = PyLong_AsLong(args[4]), PyErr_Occurred())) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, "log(levelno, name, message, pathname, lineno, funcname)");
+    return nullptr;
+  }
+  if (levelno < log_level()) Py_RETURN_FALSE;
+  ModuleState* st = module_state_of(module);
+  ErlNifEnv* env = enif_alloc_env();
+  ERL_NIF_TERM name, message, file, function;
+  bool sent = false;
+  if (to_term(st, env, args[1], &name) && to_term(st, env, args[2], &message) &&
+      to_term(st, env, args[3], &file) && to_term(st, env, args[5], &function)) {
+    ERL_NIF_TERM meta = enif_make_new_map(env);
+    enif_make_map_put(env, meta, enif_make_atom(env, "file"), file, &meta);
+    enif_make_map_put(env, meta, enif_make_atom(env, "line"), enif_make_long(env, lineno), &meta);
+    enif_make_map_put(env, meta, enif_make_atom(env, "python_function"), function, &meta);
+    sent = send_log(env, enif_make_tuple5(env, enif_make_atom(env, "py_log"), level_atom(env, levelno),
+                                          name, message, meta));
+  }
+  enif_free_env(env);
+  if (PyErr_Occurred()) return nullptr;
+  return PyBool_FromLong(sent);
+}
+
+PyObject* erlang_log_level(PyObject*, PyObject*) { return PyLong_FromLong(log_level()); }
+
 PyMethodDef module_methods[] = {
     {"send", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(erlang_send)),
      METH_FASTCALL, "send(dest, message): send message to an Erlang process; never blocks."},
+    {"log", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(erlang_log)), METH_FASTCALL,
+     "log(levelno, name, message, pathname, lineno, funcname): a record for Erlang's logger."},
+    {"log_level", erlang_log_level, METH_NOARGS,
+     "The level (a logging level number) below which records are not sent to Erlang."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -26,6 +26,14 @@ bool attach_interpreter_state(Interpreter& interp, std::string* error) {
   }
   auto* state = new InterpreterState{module, module_state_of(module)};
   interp.set_user_data(state);
+  // Python's logging records go to Erlang's logger from the start.
+  py::Ref boot(PyImport_ImportModule("erlang._logging"));
+  py::Ref done(boot ? PyObject_CallMethod(boot.get(), "install", nullptr) : nullptr);
+  if (!done) {
+    PyErrorInfo e = fetch_error();
+    *error = "cannot set up the erlang package: " + e.type_name + ": " + e.message;
+    return false;
+  }
   return true;
 }
 

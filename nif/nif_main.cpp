@@ -104,6 +104,8 @@ ErlNifFunc functions[] = {
     {"context_create", 4, nif_context_create, 0},
     {"context_stop", 3, nif_context_stop, 0},
     {"context_info", 1, nif_context_info, 0},
+    {"context_pids", 0, nif_context_pids, 0},
+    {"set_log_sink", 2, nif_set_log_sink, 0},
     {"call", 6, nif_call, 0},
     {"cast", 5, nif_cast, 0},
     {"eval", 4, nif_eval, 0},

@@ -68,7 +68,8 @@ unknown_context(_Config) ->
     {error, {no_context, Dead}} = py:eval(Dead, <<"1">>),
     {error, {no_context, Dead}} = py:exec(Dead, <<"1">>),
     {error, {no_context, Dead}} = py:await(py:spawn_call(Dead, math, sqrt, [1])),
-    {error, {no_context, not_a_pid}} = py:eval(not_a_pid, <<"1">>, #{}),
+    {error, {no_pool, not_a_pool}} = py:eval(not_a_pool, <<"1">>, #{}),
+    {error, {no_context, "not a pid"}} = py:exec("not a pid", <<"1">>),
     Self = self(),
     {error, {no_context, Self}} = py_context:call(Self, math, sqrt, [1]).
 
