@@ -108,21 +108,34 @@ ContextStats Context::stats() const {
   return s;
 }
 
-void Context::run() {
+bool Context::start_interpreter(std::unique_ptr<Interpreter> reused, std::string* error) {
+  const bool fresh = !reused;
+  if (reused) {
+    interp_ = std::move(reused);
+    if (!interp_->apply(config_.interpreter, error)) interp_.reset();
+  } else {
+    interp_ = Interpreter::create(config_.interpreter, error);
+  }
+  if (!interp_) return false;
+  if (config_.on_start && !config_.on_start(*interp_, error)) {
+    if (config_.on_stop) config_.on_stop(*interp_);
+    interp_.reset();
+    return false;
+  }
+  // What a reset returns to: the interpreter as this first context started it.
+  if (fresh && config_.recycle) interp_->seal();
+  return true;
+}
+
+std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
   name_this_thread(config_.id);
   os_thread_id_.store(long(syscall(SYS_gettid)), std::memory_order_relaxed);
 
   std::string error;
-  interp_ = Interpreter::create(config_.interpreter, &error);
-  if (interp_ && config_.on_start && !config_.on_start(*interp_, &error)) {
-    if (config_.on_stop) config_.on_stop(*interp_);
-    interp_.reset();
-  }
-  if (!interp_) {
+  if (!start_interpreter(std::move(reused), &error)) {
     if (error.empty()) error = "interpreter start failed";
     stop({FailureKind::shutting_down, {}});
-    finish(error);
-    return;
+    return finish(error);
   }
   latch_.bind(interp_->state(), interp_->thread_ident());
   State expected = State::starting;
@@ -153,8 +166,8 @@ void Context::run() {
       interp_->attach();
     }
   }
-  if (!stopping_.load()) stop({FailureKind::shutting_down, {}});  // an exit message
-  finish({});
+  if (!stopping_.load()) stop({FailureKind::shutting_down, {}});
+  return finish({});
 }
 
 bool Context::dispatch(const Envelope& envelope) {
@@ -234,17 +247,24 @@ void Context::drain() {
   }
 }
 
-void Context::finish(const std::string& error) {
+std::unique_ptr<Interpreter> Context::finish(const std::string& error) {
   state_.store(State::stopping, std::memory_order_release);
   drain();
   const bool had_interpreter = interp_ != nullptr;
   if (interp_) {
     latch_.unbind();
     if (config_.on_stop) config_.on_stop(*interp_);
-    interp_.reset();  // ends the interpreter on this, its own, thread
+    // A context that died may have died of its interpreter's state: never pass it on.
+    const bool pass_on = config_.recycle && stop_failure_.kind == FailureKind::shutting_down &&
+                         interp_->mode() == InterpreterMode::subinterp && interp_->reset();
+    if (!pass_on) interp_.reset();  // ends the interpreter on this, its own, thread
   }
   state_.store(State::stopped, std::memory_order_release);
   if (!had_interpreter && config_.on_ready) config_.on_ready(false, error);
+  return std::move(interp_);
+}
+
+void Context::announce_finished() {
   {
     std::lock_guard<std::mutex> lock(done_mutex_);
     done_ = true;

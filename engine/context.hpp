@@ -36,6 +36,9 @@ struct ContextConfig {
   InterpreterOptions interpreter;
   std::size_t max_pending = 16384;
   std::chrono::microseconds spin{20};
+  // Hand the (sub)interpreter on to a later context after a deliberate stop, instead of
+  // ending it (see Interpreter::reset). Contexts that die never pass theirs on.
+  bool recycle = true;
   RequestTable::JobFactory job_factory;
   // Context thread, interpreter attached, right after creation / right before the end.
   std::function<bool(Interpreter&, std::string* error)> on_start;
@@ -126,13 +129,19 @@ class Context : public std::enable_shared_from_this<Context> {
  private:
   friend class detail::ContextActor;
 
-  void run();  // the loop, on the context's own thread (the actor's)
+  // The loop, on the context's own thread (the actor's). Starts with `reused` if given,
+  // else a new interpreter; returns the interpreter if it may serve another context.
+  std::unique_ptr<Interpreter> run(std::unique_ptr<Interpreter> reused);
+  // After run(): wakes wait_stopped() and calls on_finished.
+  void announce_finished();
   bool dispatch(const Envelope& envelope);
   void run_request(const Envelope& envelope);
   void answer_with_stop_failure(Ticket ticket);
   void drain();
-  void finish(const std::string& error);
+  std::unique_ptr<Interpreter> finish(const std::string& error);
   void request_interrupt(std::uint64_t token);
+
+  bool start_interpreter(std::unique_ptr<Interpreter> reused, std::string* error);
 
   ContextConfig config_;
   Mailbox mailbox_;

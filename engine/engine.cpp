@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "engine/detail/context_actor.hpp"
+#include "engine/detail/idle_interpreters.hpp"
 
 namespace epy {
 
@@ -46,6 +47,7 @@ struct Engine::Impl {
 
   bool subinterp_ok = false;
   caf::actor supervisor;  // engine thread only
+  std::unique_ptr<detail::IdleInterpreters> idle;
 
   mutable std::mutex registry_mutex;
   std::vector<std::weak_ptr<Context>> registry;
@@ -140,8 +142,14 @@ void Engine::Impl::main() {
       }
       command(system);
     }
-    // The supervisor reports every context's end before it quits.
-    caf::anon_send(supervisor, drain_atom::value);
+    // The supervisor reports every context's end before it quits; hold on to it until then
+    // (an actor nobody references any more is discarded with its mailbox).
+    {
+      caf::scoped_actor self{system};
+      self->monitor(supervisor);
+      self->send(supervisor, drain_atom::value);
+      self->receive([](caf::down_msg&) {});
+    }
     supervisor = nullptr;
   }  // ~actor_system waits for every actor, on the thread that built it
 }
@@ -151,6 +159,7 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 std::unique_ptr<Engine> Engine::start(const EngineConfig& config, std::string* error) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
+  impl->idle = std::make_unique<detail::IdleInterpreters>(config.max_idle_interpreters);
   Impl* raw = impl.get();
   raw->thread = std::thread([raw] {
     pthread_setname_np(pthread_self(), "py-engine");
@@ -190,8 +199,10 @@ std::shared_ptr<Context> Engine::spawn(ContextConfig config) {
               reg.end());
     reg.push_back(context);
   }
+  // A parked thread with a reusable subinterpreter takes the context if there is one.
+  if (context->mode() == InterpreterMode::subinterp && impl->idle->adopt(context)) return context;
   impl->post([impl, context](caf::actor_system& system) {
-    caf::actor actor = system.spawn<detail::ContextActor>(context);
+    caf::actor actor = system.spawn<detail::ContextActor>(context, impl->idle.get());
     caf::anon_send(impl->supervisor, watch_atom::value, actor, context->id());
   });
   return context;
@@ -202,6 +213,8 @@ void Engine::run_on_main(std::function<void()> task) {
 }
 
 bool Engine::subinterp_supported() const { return impl_->subinterp_ok; }
+
+std::size_t Engine::idle_interpreters() const { return impl_->idle->idle(); }
 
 std::vector<std::shared_ptr<Context>> Engine::contexts() const {
   std::vector<std::shared_ptr<Context>> live;
@@ -231,6 +244,7 @@ void Engine::shutdown() {
   // A context whose spawn command is still queued starts, sees the stop and ends at once.
   for (auto& c : live) c->wait_stopped(std::chrono::hours(24));
   live.clear();
+  impl_->idle->close();  // parked interpreters end with their threads
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->quit = true;

@@ -20,6 +20,8 @@ namespace epy {
 
 struct EngineConfig {
   RuntimeOptions python;
+  // Subinterpreters kept (with their threads) for later contexts; 0 ends every one.
+  std::size_t max_idle_interpreters = 16;
 };
 
 class Engine {
@@ -46,6 +48,9 @@ class Engine {
 
   // Contexts whose threads are still alive.
   std::vector<std::shared_ptr<Context>> contexts() const;
+
+  // Subinterpreters parked for reuse right now.
+  std::size_t idle_interpreters() const;
 
   // Called (on an actor-system thread) whenever a context's actor terminates.
   void set_exit_handler(ExitHandler handler);

@@ -27,7 +27,9 @@
 init() ->
     Priv = priv_dir(),
     LoadInfo = #{python_dir => unicode:characters_to_binary(filename:join(Priv, "python")),
-                 atom_budget => application:get_env(erlang_python, atom_budget, 10000)},
+                 atom_budget => application:get_env(erlang_python, atom_budget, 10000),
+                 max_idle_interpreters =>
+                     application:get_env(erlang_python, max_idle_interpreters, 16)},
     erlang:load_nif(filename:join(Priv, ?NIF_NAME), LoadInfo).
 
 priv_dir() ->

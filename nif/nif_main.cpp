@@ -77,6 +77,11 @@ int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
     config.python.home = map_string(env, load_info, "python_home");
     if (config.python.home.empty()) config.python.home = EPY_PYTHON_HOME;
     config.python.builtin_modules.emplace_back("_erlang", &init_erlang_module);
+    unsigned long max_idle;
+    if (enif_is_map(env, load_info) &&
+        enif_get_map_value(env, load_info, enif_make_atom(env, "max_idle_interpreters"), &value) &&
+        enif_get_ulong(env, value, &max_idle))
+      config.max_idle_interpreters = max_idle;
     state->engine = Engine::start(config, &error);
     if (!state->engine) {
       enif_fprintf(stderr, "erlang_python: %s\n", error.c_str());

@@ -14,18 +14,25 @@
 namespace epy {
 class Context;
 }
+namespace epy::detail {
+class IdleInterpreters;
+}
 
 namespace epy::detail {
 
+// After its context stops, the actor may park with the context's interpreter and serve a
+// later context with it (IdleInterpreters); it ends when it has no interpreter left.
 class ContextActor : public caf::blocking_actor {
  public:
-  ContextActor(caf::actor_config& config, std::shared_ptr<Context> context);
+  ContextActor(caf::actor_config& config, std::shared_ptr<Context> context,
+               IdleInterpreters* idle);
 
   void act() override;
   const char* name() const override { return "epy.context"; }
 
  private:
   std::shared_ptr<Context> context_;
+  IdleInterpreters* idle_;
 };
 
 }  // namespace epy::detail

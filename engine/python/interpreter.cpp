@@ -96,11 +96,12 @@ std::unique_ptr<Interpreter> Interpreter::create(const InterpreterOptions& optio
   }
   self->attached_ = true;
   self->thread_ident_ = PyThread_get_thread_ident();
-  if (!self->init_namespace(options, error)) return nullptr;  // the destructor ends it
+  // On failure the destructor ends the interpreter.
+  if (!self->init_namespace(error) || !self->apply(options, error)) return nullptr;
   return self;
 }
 
-bool Interpreter::init_namespace(const InterpreterOptions& options, std::string* error) {
+bool Interpreter::init_namespace(std::string* error) {
   main_name_ = PyUnicode_InternFromString("__main__");
   filename_ = PyUnicode_InternFromString("<string>");
   eval_cache_ = PyDict_New();
@@ -125,7 +126,15 @@ bool Interpreter::init_namespace(const InterpreterOptions& options, std::string*
     *error = current_error_text();
     return false;
   }
+  PyObject* path = PySys_GetObject("path");  // borrowed
+  if (!path || !PyList_Check(path) || !(base_path_ = PySequence_List(path))) {
+    *error = "sys.path is missing";
+    return false;
+  }
+  return true;
+}
 
+bool Interpreter::apply(const InterpreterOptions& options, std::string* error) {
   PyObject* path = PySys_GetObject("path");  // borrowed
   if (!path || !PyList_Check(path)) {
     *error = "sys.path is missing";
@@ -153,6 +162,8 @@ Interpreter::~Interpreter() {
   attach();
   Py_CLEAR(eval_cache_);
   Py_CLEAR(exec_cache_);
+  Py_CLEAR(reset_);
+  Py_CLEAR(base_path_);
   Py_CLEAR(main_module_);
   Py_CLEAR(main_name_);
   Py_CLEAR(filename_);
@@ -259,6 +270,95 @@ PyObject* Interpreter::compiled(PyObject* source, int start, PyObject* cache) {
   if (PyDict_GET_SIZE(cache) >= kCodeCacheLimit) PyDict_Clear(cache);
   if (PyDict_SetItem(cache, source, code) < 0) PyErr_Clear();
   return code;
+}
+
+namespace {
+
+// Makes the reset function of a sealed interpreter. Runs in that interpreter.
+constexpr const char* kSealSource = R"PY(
+def seal(base_path):
+    import atexit, builtins, gc, sys
+    keep = ('modules', 'path', 'meta_path', 'path_hooks', 'path_importer_cache')
+    modules = {name: m for name, m in sys.modules.items() if name != '__main__'}
+    sys_attrs = {name: v for name, v in sys.__dict__.items() if name not in keep}
+    meta_path, path_hooks = list(sys.meta_path), list(sys.path_hooks)
+    builtin_attrs = dict(builtins.__dict__)
+    recursion_limit, switch_interval = sys.getrecursionlimit(), sys.getswitchinterval()
+    module_type = type(sys)
+
+    def reset():
+        # Threads still running here make a reset unsafe. (In a subinterpreter, threading
+        # takes the process's main thread for its _MainThread and knows this thread as a
+        # dummy; neither counts.)
+        threading = sys.modules.get('threading')
+        if threading is not None:
+            me = threading.get_ident()
+            if any(t.ident != me and not isinstance(t, threading._MainThread)
+                   for t in threading.enumerate()):
+                return False
+        atexit._run_exitfuncs()
+        atexit._clear()
+        old_main = sys.modules.get('__main__')
+        for name in [n for n in sys.modules if n not in modules]:
+            del sys.modules[name]
+        sys.modules.update(modules)
+        sys.path[:] = base_path
+        sys.meta_path[:] = meta_path
+        sys.path_hooks[:] = path_hooks
+        sys.path_importer_cache.clear()
+        for name in [n for n in sys.__dict__ if n not in sys_attrs and n not in keep]:
+            delattr(sys, name)
+        for name, value in sys_attrs.items():
+            if sys.__dict__.get(name) is not value:
+                setattr(sys, name, value)
+        builtins.__dict__.clear()
+        builtins.__dict__.update(builtin_attrs)
+        sys.setrecursionlimit(recursion_limit)
+        sys.setswitchinterval(switch_interval)
+        main = module_type('__main__')
+        main.__builtins__ = builtins
+        sys.modules['__main__'] = main
+        if old_main is not None:
+            old_main.__dict__.clear()
+        gc.collect()
+        return True
+
+    return reset
+)PY";
+
+}  // namespace
+
+bool Interpreter::seal() {
+  if (mode_ != InterpreterMode::subinterp || reset_) return reset_ != nullptr;
+  py::Ref globals(PyDict_New());
+  if (!globals || PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins()) < 0) {
+    PyErr_Clear();
+    return false;
+  }
+  py::Ref done(PyRun_String(kSealSource, Py_file_input, globals.get(), globals.get()));
+  PyObject* seal_fn = done ? PyDict_GetItemString(globals.get(), "seal") : nullptr;  // borrowed
+  reset_ = seal_fn ? PyObject_CallOneArg(seal_fn, base_path_) : nullptr;
+  if (!reset_) PyErr_Clear();
+  return reset_ != nullptr;
+}
+
+bool Interpreter::reset() {
+  if (!reset_) return false;
+  py::Ref ok(PyObject_CallNoArgs(reset_));
+  if (!ok || ok.get() != Py_True) {
+    PyErr_Clear();
+    return false;
+  }
+  PyObject* main = PyImport_AddModule("__main__");  // borrowed: the new one
+  if (!main) {
+    PyErr_Clear();
+    return false;
+  }
+  Py_SETREF(main_module_, Py_NewRef(main));
+  PyDict_Clear(eval_cache_);
+  PyDict_Clear(exec_cache_);
+  user_data_ = nullptr;
+  return true;
 }
 
 PyObject* Interpreter::eval(const CodeInput& in) {

@@ -7,6 +7,11 @@
 //
 // Every operation of a context runs in its namespace (its __main__), so names defined by
 // exec are visible to eval and to calls of module "__main__".
+//
+// A subinterpreter can be recycled for a later context: seal() records the state of a
+// freshly started context, reset() brings the interpreter back to it (see reset()).
+// CPython 3.12/3.13 leak about 1.7 MB for every subinterpreter they end (gh-110411), so
+// contexts stopped on purpose hand their interpreter on instead of ending it.
 #pragma once
 
 #include <memory>
@@ -31,9 +36,20 @@ struct InterpreterOptions {
 
 class Interpreter {
  public:
-  // Creates the interpreter on the calling thread, which must hold no Python thread state.
-  // On success the interpreter is attached (its GIL held by this thread).
+  // Creates the interpreter on the calling thread, which must hold no Python thread state,
+  // and applies `options`. On success the interpreter is attached (its GIL held).
   static std::unique_ptr<Interpreter> create(const InterpreterOptions& options, std::string* error);
+
+  // Prepends options.sys_path (for a recycled interpreter taking on a new context).
+  bool apply(const InterpreterOptions& options, std::string* error);
+
+  // Subinterpreters only, attached. seal() records the state to come back to (modules,
+  // sys, builtins); reset() returns to it: modules imported since are dropped (the next
+  // import runs them afresh), sys and builtins attributes and sys.path are restored,
+  // atexit functions run, __main__ is a new empty module. Returns false (the interpreter
+  // must then be ended) if it cannot be reset, e.g. while threads it started still run.
+  bool seal();
+  bool reset();
 
   // Ends the interpreter. Same thread as create(), attached.
   ~Interpreter();
@@ -67,7 +83,7 @@ class Interpreter {
 
  private:
   Interpreter() = default;
-  bool init_namespace(const InterpreterOptions& options, std::string* error);
+  bool init_namespace(std::string* error);
   PyObject* compiled(PyObject* source, int start, PyObject* cache);
 
   InterpreterMode mode_ = InterpreterMode::subinterp;
@@ -79,6 +95,8 @@ class Interpreter {
   PyObject* filename_ = nullptr;    // interned "<string>", the file name of compiled code
   PyObject* eval_cache_ = nullptr;  // source str -> code object
   PyObject* exec_cache_ = nullptr;
+  PyObject* base_path_ = nullptr;   // sys.path as the interpreter started (list copy)
+  PyObject* reset_ = nullptr;       // the callable seal() made
   void* user_data_ = nullptr;
 };
 

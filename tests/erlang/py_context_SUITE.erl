@@ -9,13 +9,13 @@
          exit_reason_reaches_callers/1, pool_context_is_replaced/1,
          app_stop_start_cycles/1, multi_executor_pool/1, info/1,
          owner_exit_stops_context/1, stdlib_imports_in_every_context/1,
-         vm_exits_cleanly/1]).
+         vm_exits_cleanly/1, a_new_context_starts_fresh/1]).
 
 all() ->
     [modes, own_threads, paths_option, isolated_namespaces, stop_answers_pending_calls,
      killed_context_answers_at_once, exit_reason_reaches_callers, pool_context_is_replaced,
      app_stop_start_cycles, multi_executor_pool, info, owner_exit_stops_context,
-     stdlib_imports_in_every_context, vm_exits_cleanly].
+     stdlib_imports_in_every_context, vm_exits_cleanly, a_new_context_starts_fresh].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(erlang_python),
@@ -273,4 +273,27 @@ vm_exits_cleanly(_Config) ->
          end
      end || {Stop, Status} <- [{"init:stop().", 0}, {"erlang:halt().", 0},
                                {"erlang:halt(3).", 3}]],
+    ok.
+
+%% Whatever a stopped context did (its interpreter may serve the next context: CPython
+%% 3.12/3.13 leak memory for every subinterpreter they end), a new context starts fresh.
+a_new_context_starts_fresh(Config) ->
+    Dir = ?config(priv_dir, Config),
+    ok = file:write_file(filename:join(Dir, "epy_stateful.py"), <<"calls = []\n">>),
+    [begin
+         {ok, Old} = py_context:start_link(30, auto),
+         ok = py:exec(Old, iolist_to_binary(["import sys, builtins\n"
+                                             "sys.path.insert(0, '", Dir, "')\n"
+                                             "import epy_stateful\n"
+                                             "epy_stateful.calls.append(1)\n"
+                                             "leftover = 'old'\n"
+                                             "builtins.open = None\n"])),
+         ok = py_context:stop(Old),
+         {ok, New} = py_context:start_link(31, auto),
+         {error, {'NameError', _}} = py:eval(New, <<"leftover">>),
+         {ok, false} = py:eval(New, <<"d in __import__('sys').path">>, #{d => list_to_binary(Dir)}),
+         {ok, true} = py:eval(New, <<"callable(open)">>),
+         {ok, false} = py:eval(New, <<"'epy_stateful' in __import__('sys').modules">>),
+         ok = py_context:stop(New)
+     end || _ <- lists:seq(1, 3)],
     ok.

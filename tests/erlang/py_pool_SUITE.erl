@@ -220,6 +220,8 @@ stats(_Config) ->
 %% Python's logging reaches Erlang's logger with domain [python] and the record's place.
 python_logging(_Config) ->
     ok = logger:add_handler(py_pool_SUITE_capture, ?MODULE, #{config => #{pid => self()}}),
+    #{level := PrimaryLevel} = logger:get_primary_config(),
+    ok = logger:set_primary_config(level, all),  % let info events through Erlang's side
     try
         ok = py:exec(<<"import logging\n"
                        "logging.getLogger('app.part').warning('hello %s', 'world')\n"
@@ -245,6 +247,7 @@ python_logging(_Config) ->
         {error, {badarg, loud}} = py:configure_logging(#{level => loud})
     after
         py:configure_logging(#{level => warning}),
+        logger:set_primary_config(level, PrimaryLevel),
         logger:remove_handler(py_pool_SUITE_capture)
     end.
 
