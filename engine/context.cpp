@@ -15,6 +15,8 @@ namespace {
 
 constexpr std::size_t kBatch = 64;
 
+thread_local Context* t_current = nullptr;
+
 void name_this_thread(std::uint32_t id) {
   char name[16];
   std::snprintf(name, sizeof name, "py-ctx-%u", id);
@@ -52,6 +54,7 @@ bool Context::interrupt() {
 }
 
 void Context::request_interrupt(std::uint64_t token) {
+  wake();  // a request waiting in serve_until runs no bytecode: let it look
   if (latch_.request(token)) return;
   // Python 3.11: deliver from a thread that takes the (shared) GIL.
   if (main_thread_runner_) {
@@ -138,6 +141,7 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
     return finish(error);
   }
   latch_.bind(interp_->state(), interp_->thread_ident());
+  t_current = this;
   State expected = State::starting;
   state_.compare_exchange_strong(expected, State::running);
   if (config_.on_ready) config_.on_ready(true, {});
@@ -177,10 +181,46 @@ bool Context::dispatch(const Envelope& envelope) {
     case MessageKind::exec:
       run_request(envelope);
       return true;
+    case MessageKind::wake:  // nobody waits any more
+      return true;
     case MessageKind::stop:
       return false;
   }
   return true;
+}
+
+Context* Context::current() { return t_current; }
+
+Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
+                                         Clock::time_point deadline) {
+  Envelope batch[kBatch];
+  for (;;) {
+    if (ready()) return WaitResult::ready;
+    if (latch_.take_pending()) return WaitResult::interrupted;
+    if (stopping_.load(std::memory_order_acquire)) return WaitResult::stopping;
+    const auto now = Clock::now();
+    if (now >= deadline) return WaitResult::timed_out;
+    const auto left = deadline == Clock::time_point::max()
+                          ? std::chrono::microseconds(-1)
+                          : std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) +
+                                std::chrono::microseconds(1);
+    interp_->detach();
+    const std::size_t n = mailbox_.pop(batch, kBatch, left);
+    interp_->attach();
+    bool stop_seen = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (batch[i].kind == MessageKind::stop) {
+        stop_seen = true;
+      } else if (is_request(batch[i].kind)) {
+        run_request(batch[i]);  // nested: this request waits meanwhile (or, once the
+                                // context is stopping, is answered with the failure)
+      }
+    }
+    if (stop_seen) {
+      mailbox_.push({MessageKind::stop, 0});  // for the main loop, after this request
+      return WaitResult::stopping;
+    }
+  }
 }
 
 void Context::run_request(const Envelope& envelope) {
@@ -192,7 +232,7 @@ void Context::run_request(const Envelope& envelope) {
     table_.release(ticket);
     return;
   }
-  latch_.set_running(ticket.packed());
+  const InterruptLatch::Outer outer = latch_.enter(ticket.packed());
   const auto started = std::chrono::steady_clock::now();
   ReplyGate gate(table_, ticket, &stop_failure_);
 
@@ -217,7 +257,7 @@ void Context::run_request(const Envelope& envelope) {
       PyErr_SetString(PyExc_SystemError, "not a request");
       break;
   }
-  if (latch_.clear_running()) gate.mark_interrupted();
+  if (latch_.leave(outer)) gate.mark_interrupted();
   // Count before replying, so that a caller holding its answer sees it counted.
   if (!result) errors_.fetch_add(1, std::memory_order_relaxed);
   served_.fetch_add(1, std::memory_order_relaxed);
@@ -251,6 +291,7 @@ std::unique_ptr<Interpreter> Context::finish(const std::string& error) {
   state_.store(State::stopping, std::memory_order_release);
   drain();
   const bool had_interpreter = interp_ != nullptr;
+  t_current = nullptr;
   if (interp_) {
     latch_.unbind();
     if (config_.on_stop) config_.on_stop(*interp_);

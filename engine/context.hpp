@@ -67,6 +67,8 @@ struct ContextStats {
 class Context : public std::enable_shared_from_this<Context> {
  public:
   enum class State { starting, running, stopping, stopped };
+  enum class WaitResult { ready, timed_out, interrupted, stopping };
+  using Clock = std::chrono::steady_clock;
 
   struct Submission {
     Admission admission = Admission::closed;
@@ -115,6 +117,20 @@ class Context : public std::enable_shared_from_this<Context> {
 
   // Blocks until the context thread has finished (or `timeout` passes).
   bool wait_stopped(std::chrono::milliseconds timeout);
+
+  // The context whose thread calls this (nullptr on any other thread).
+  static Context* current();
+
+  // Context thread, GIL held, from inside a running request that has to wait (for a
+  // state change, a callback, a timer): until ready() holds or the deadline passes, the
+  // context keeps serving its mailbox, running other requests nested in this one, so a
+  // waiting request never makes the context deaf. Call wake() when ready() may have
+  // become true. Returns interrupted when the waiting request is interrupted (raise
+  // KeyboardInterrupt), stopping when the context stops.
+  WaitResult serve_until(const std::function<bool()>& ready, Clock::time_point deadline);
+
+  // Any thread: makes a waiting request look at its condition again.
+  void wake() { mailbox_.push({MessageKind::wake, 0}); }
 
   ContextStats stats() const;
   // Requests accepted and not yet finished (cheap: for routing).

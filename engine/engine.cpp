@@ -48,6 +48,7 @@ struct Engine::Impl {
   bool subinterp_ok = false;
   caf::actor supervisor;  // engine thread only
   std::unique_ptr<detail::IdleInterpreters> idle;
+  StateStore state;
 
   mutable std::mutex registry_mutex;
   std::vector<std::weak_ptr<Context>> registry;
@@ -160,6 +161,7 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig& config, std::string* e
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   impl->idle = std::make_unique<detail::IdleInterpreters>(config.max_idle_interpreters);
+  impl->state.set_limits(config.state_limits);
   Impl* raw = impl.get();
   raw->thread = std::thread([raw] {
     pthread_setname_np(pthread_self(), "py-engine");
@@ -215,6 +217,8 @@ void Engine::run_on_main(std::function<void()> task) {
 bool Engine::subinterp_supported() const { return impl_->subinterp_ok; }
 
 std::size_t Engine::idle_interpreters() const { return impl_->idle->idle(); }
+
+StateStore& Engine::state() { return impl_->state; }
 
 std::vector<std::shared_ptr<Context>> Engine::contexts() const {
   std::vector<std::shared_ptr<Context>> live;

@@ -15,6 +15,7 @@
 
 #include "engine/context.hpp"
 #include "engine/python/runtime.hpp"
+#include "engine/state_store.hpp"
 
 namespace epy {
 
@@ -22,6 +23,7 @@ struct EngineConfig {
   RuntimeOptions python;
   // Subinterpreters kept (with their threads) for later contexts; 0 ends every one.
   std::size_t max_idle_interpreters = 16;
+  StateStore::Limits state_limits;
 };
 
 class Engine {
@@ -51,6 +53,9 @@ class Engine {
 
   // Subinterpreters parked for reuse right now.
   std::size_t idle_interpreters() const;
+
+  // The node's shared state (see state_store.hpp).
+  StateStore& state();
 
   // Called (on an actor-system thread) whenever a context's actor terminates.
   void set_exit_handler(ExitHandler handler);

@@ -8,6 +8,7 @@ const char* to_string(MessageKind kind) {
     case MessageKind::eval: return "eval";
     case MessageKind::exec: return "exec";
     case MessageKind::stop: return "stop";
+    case MessageKind::wake: return "wake";
   }
   return "unknown";
 }

@@ -13,12 +13,16 @@ enum class MessageKind : std::uint8_t {
   eval,     // evaluate an expression in the context namespace
   exec,     // execute statements in the context namespace
   stop,     // leave the loop: answer what is still queued, end the interpreter
+  wake,     // something a waiting request waits for may have happened (state change,
+            // interrupt): look again
 };
 
 const char* to_string(MessageKind kind);
 
 // Kinds that name a request slot (and so must be answered).
-inline bool is_request(MessageKind kind) { return kind != MessageKind::stop; }
+inline bool is_request(MessageKind kind) {
+  return kind == MessageKind::call || kind == MessageKind::eval || kind == MessageKind::exec;
+}
 
 // One mailbox item. Requests that carry data name a slot of the context's RequestTable,
 // so the envelope stays small and trivially copyable.

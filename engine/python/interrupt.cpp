@@ -25,17 +25,28 @@ void InterruptLatch::unbind() {
   target_.store(kNone);
 }
 
-bool InterruptLatch::clear_running() {
-  running_.store(kNone, std::memory_order_release);
-  target_.store(kNone, std::memory_order_release);
+bool InterruptLatch::leave(Outer outer) {
+  const std::uint64_t finished = running_.load(std::memory_order_relaxed);
+  running_.store(outer.token, std::memory_order_seq_cst);
+  // An interrupt aimed at the finished request is void; one aimed at the outer stays.
+  std::uint64_t expected = finished;
+  target_.compare_exchange_strong(expected, kNone);
   if (async_pending_) {
     // An interrupt aimed at the finished request may still wait on the thread state.
     PyThreadState_SetAsyncExc(thread_ident_, nullptr);
     async_pending_ = false;
   }
   const bool delivered = delivered_;
-  delivered_ = false;
+  delivered_ = outer.delivered;
   return delivered;
+}
+
+bool InterruptLatch::take_pending() {
+  const std::uint64_t running = running_.load(std::memory_order_acquire);
+  std::uint64_t expected = running;
+  if (running == kNone || !target_.compare_exchange_strong(expected, kNone)) return false;
+  delivered_ = true;
+  return true;
 }
 
 bool InterruptLatch::request(std::uint64_t token) {

@@ -24,15 +24,29 @@ class InterruptLatch {
   void bind(PyInterpreterState* interp, unsigned long thread_ident);
   void unbind();
 
-  // Context thread, GIL held: the request (a token) being executed now.
-  void set_running(std::uint64_t token) {
+  // What enter() replaced: a request that waits while a nested one runs (see
+  // Context::serve_until), or nothing.
+  struct Outer {
+    std::uint64_t token;
+    bool delivered;
+  };
+
+  // Context thread, GIL held: the request (a token) being executed from now on.
+  Outer enter(std::uint64_t token) {
+    Outer outer{running_.load(std::memory_order_relaxed), delivered_};
     delivered_ = false;
     running_.store(token, std::memory_order_seq_cst);
+    return outer;
   }
-  // Context thread, GIL held: the request finished; drops any interrupt still in flight.
-  // Returns whether an interrupt was delivered into it.
-  bool clear_running();
+  // Context thread, GIL held: the request finished; drops any interrupt still in flight
+  // for it and makes `outer` the running request again. Returns whether an interrupt was
+  // delivered into the finished request.
+  bool leave(Outer outer);
   std::uint64_t running() const { return running_.load(std::memory_order_seq_cst); }
+
+  // Context thread, GIL held, while the running request waits in C code (where no
+  // bytecode runs to deliver it): takes an interrupt aimed at it, if any.
+  bool take_pending();
 
   // Any thread. Asks for `token` to be interrupted. Returns true when delivery is arranged;
   // false when the caller must call deliver_with_gil() on a thread holding the GIL.

@@ -1,6 +1,7 @@
 #include "engine_fixture.hpp"
 
 #include "engine/python/runtime.hpp"
+#include "test_module.hpp"
 
 namespace epy::test {
 
@@ -12,6 +13,7 @@ Engine& engine() {
   if (!g_engine) {
     EngineConfig config;
     config.python.home = EPY_TEST_PYTHON_HOME;
+    config.python.builtin_modules.emplace_back("_epy_engine_test", &init_test_module);
     std::string error;
     g_engine = Engine::start(config, &error);
     if (!g_engine) {

@@ -1,0 +1,117 @@
+// A request that waits (here: for a state change) keeps its context serving: other
+// requests run nested meanwhile, and interrupts and stops still reach the waiter.
+#include "engine_fixture.hpp"
+
+#include <thread>
+
+using namespace std::chrono_literals;
+
+namespace epy::test {
+namespace {
+
+class ServeWhileWaiting : public ::testing::TestWithParam<InterpreterMode> {
+ protected:
+  void SetUp() override {
+    started_ = start_context(GetParam());
+    ASSERT_TRUE(started_.ok) << started_.error;
+    ctx_ = started_.context;
+    submit(*ctx_, inbox_, MessageKind::exec, 0, "import _epy_engine_test as t");
+    ASSERT_TRUE(inbox_.pop());
+  }
+  void TearDown() override {
+    if (ctx_) {
+      ctx_->stop({FailureKind::shutting_down, {}});
+      EXPECT_TRUE(ctx_->wait_stopped(10s));
+    }
+  }
+  void wait_until_executing() {
+    while (!ctx_->stats().executing) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(20ms);
+  }
+  std::string key(const char* name) {
+    return std::string(name) + "-" + to_string(GetParam());
+  }
+
+  StartedContext started_;
+  std::shared_ptr<Context> ctx_;
+  Inbox inbox_;
+};
+
+TEST_P(ServeWhileWaiting, OtherRequestsRunWhileOneWaits) {
+  const std::string k = key("wake");
+  submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + k + "', 30.0)");
+  wait_until_executing();
+  // The context is not deaf: these run (nested) and answer while request 1 waits.
+  for (std::uint64_t i = 2; i <= 5; ++i) {
+    submit(*ctx_, inbox_, MessageKind::eval, i, std::to_string(i) + " * 10");
+    auto o = inbox_.pop();
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->request, i);
+    EXPECT_EQ(o->value, std::to_string(i * 10));
+  }
+  // A nested request may itself wake the waiter.
+  submit(*ctx_, inbox_, MessageKind::eval, 6, "t.state_set('" + k + "', 1)");
+  auto nested = inbox_.pop();
+  ASSERT_TRUE(nested);
+  EXPECT_EQ(nested->request, 6u);
+  auto woken = inbox_.pop();
+  ASSERT_TRUE(woken);
+  EXPECT_EQ(woken->request, 1u);
+  EXPECT_EQ(woken->value, "'ready'");
+}
+
+TEST_P(ServeWhileWaiting, AChangeFromAnotherThreadWakesTheWaiter) {
+  const std::string k = key("other-thread");
+  submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + k + "', 30.0)");
+  wait_until_executing();
+  engine().state().set(k, StateValue::of_integer(5));
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->value, "'ready'");
+}
+
+TEST_P(ServeWhileWaiting, WaitingEndsAtTheDeadline) {
+  submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + key("never") + "', 0.05)");
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->value, "'timed_out'");
+}
+
+TEST_P(ServeWhileWaiting, AnInterruptReachesTheWaiter) {
+  submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + key("interrupt") + "', 30.0)");
+  wait_until_executing();
+  EXPECT_TRUE(ctx_->interrupt());
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->error_type, "KeyboardInterrupt");
+  submit(*ctx_, inbox_, MessageKind::eval, 2, "'serving'");
+  EXPECT_EQ(inbox_.pop()->value, "'serving'");
+}
+
+TEST_P(ServeWhileWaiting, ACancelledWaiterStopsWaiting) {
+  auto s = submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + key("cancel") + "', 30.0)");
+  wait_until_executing();
+  EXPECT_EQ(ctx_->cancel(s.ticket), CancelResult::cancelled_running);
+  submit(*ctx_, inbox_, MessageKind::eval, 2, "'after'");
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->request, 2u);  // nothing for the cancelled request
+  EXPECT_EQ(o->value, "'after'");
+}
+
+TEST_P(ServeWhileWaiting, AStopAnswersTheWaiterAndEndsTheContext) {
+  submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + key("stop") + "', 30.0)");
+  wait_until_executing();
+  ctx_->stop({FailureKind::shutting_down, {}});
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(o->failed);
+  EXPECT_TRUE(ctx_->wait_stopped(10s));
+  ctx_.reset();
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ServeWhileWaiting, ::testing::ValuesIn(available_modes()),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+}  // namespace
+}  // namespace epy::test

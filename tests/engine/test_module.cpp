@@ -1,0 +1,60 @@
+// `_epy_engine_test`: a built-in module that lets Python code in engine tests reach the
+// engine's shared state without the BEAM (the NIF's `_erlang` plays this part for real).
+#include "engine/python/python.hpp"
+
+#include "test_module.hpp"
+
+#include "engine/state_wait.hpp"
+#include "engine_fixture.hpp"
+
+namespace epy::test {
+
+namespace {
+
+PyObject* state_wait(PyObject*, PyObject* args) {
+  const char* key;
+  double timeout;
+  if (!PyArg_ParseTuple(args, "sd", &key, &timeout)) return nullptr;
+  const auto deadline = Context::Clock::now() + std::chrono::microseconds(std::int64_t(timeout * 1e6));
+  switch (wait_for_state_change(engine().state(), key, deadline)) {
+    case Context::WaitResult::ready: return PyUnicode_FromString("ready");
+    case Context::WaitResult::timed_out: return PyUnicode_FromString("timed_out");
+    case Context::WaitResult::interrupted:
+      PyErr_SetNone(PyExc_KeyboardInterrupt);
+      return nullptr;
+    case Context::WaitResult::stopping:
+      PyErr_SetString(PyExc_RuntimeError, "the context is stopping");
+      return nullptr;
+  }
+  return nullptr;
+}
+
+PyObject* state_set(PyObject*, PyObject* args) {
+  const char* key;
+  long long value;
+  if (!PyArg_ParseTuple(args, "sL", &key, &value)) return nullptr;
+  engine().state().set(key, StateValue::of_integer(value));
+  Py_RETURN_NONE;
+}
+
+PyMethodDef methods[] = {
+    {"state_wait", state_wait, METH_VARARGS, nullptr},
+    {"state_set", state_set, METH_VARARGS, nullptr},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyModuleDef_Slot slots[] = {
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+    {0, nullptr},
+};
+
+PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_epy_engine_test", nullptr, 0, methods, slots,
+                          nullptr, nullptr, nullptr};
+
+}  // namespace
+
+PyObject* init_test_module() { return PyModuleDef_Init(&module_def); }
+
+}  // namespace epy::test
