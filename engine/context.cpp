@@ -54,8 +54,9 @@ bool Context::interrupt() {
 }
 
 void Context::request_interrupt(std::uint64_t token) {
-  wake();  // a request waiting in serve_until runs no bytecode: let it look
-  if (latch_.request(token)) return;
+  const bool arranged = latch_.request(token);  // sets the target first...
+  wake();  // ...then lets a request waiting in serve_until (no bytecode runs there) look
+  if (arranged) return;
   // Python 3.11: deliver from a thread that takes the (shared) GIL.
   if (main_thread_runner_) {
     std::weak_ptr<Context> weak = weak_from_this();
@@ -75,9 +76,11 @@ void Context::stop(Failure why) {
     stopping_.store(true, std::memory_order_seq_cst);
     table_.close();
     std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with submit()
+    // Answer first: the interrupt below could otherwise end the running request, and
+    // its KeyboardInterrupt reach the caller, before the stop failure does.
+    table_.for_each_pending([this](Ticket t) { answer_with_stop_failure(t); });
     const std::uint64_t running = latch_.running();
     if (running != InterruptLatch::kNone) request_interrupt(running);
-    table_.for_each_pending([this](Ticket t) { answer_with_stop_failure(t); });
     mailbox_.push({MessageKind::stop, 0});
   });
 }
@@ -140,7 +143,7 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
     stop({FailureKind::shutting_down, {}});
     return finish(error);
   }
-  latch_.bind(interp_->state(), interp_->thread_ident());
+  latch_.bind(interp_->state(), interp_->interrupt_target(), interp_->thread_ident());
   t_current = this;
   State expected = State::starting;
   state_.compare_exchange_strong(expected, State::running);
@@ -196,8 +199,8 @@ Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
   Envelope batch[kBatch];
   for (;;) {
     if (ready()) return WaitResult::ready;
-    if (latch_.take_pending()) return WaitResult::interrupted;
     if (stopping_.load(std::memory_order_acquire)) return WaitResult::stopping;
+    if (latch_.take_pending()) return WaitResult::interrupted;
     const auto now = Clock::now();
     if (now >= deadline) return WaitResult::timed_out;
     const auto left = deadline == Clock::time_point::max()

@@ -15,6 +15,8 @@ start(_Type, _Args) ->
 start_tree() ->
     persistent_term:put({erlang_python, default_timeout},
                         application:get_env(erlang_python, default_timeout, 30000)),
+    ok = py_nif:state_limits(application:get_env(erlang_python, max_state_entries, 0),
+                             application:get_env(erlang_python, max_state_bytes, 0)),
     {ok, Sup} = erlang_python_sup:start_link(),
     case py_context_router:start() of
         {ok, _Contexts} -> {ok, Sup};

@@ -44,6 +44,20 @@
 -export([unregister_pool/1]).
 -export([interrupt/1]).
 
+%% Shared state
+-export([state_store/2]).
+-export([state_fetch/1]).
+-export([state_incr/1]).
+-export([state_incr/2]).
+-export([state_decr/1]).
+-export([state_decr/2]).
+-export([state_keys/0]).
+-export([state_remove/1]).
+-export([state_clear/0]).
+-export([state_cas/3]).
+-export([state_subscribe/1]).
+-export([state_unsubscribe/1]).
+
 %% Operating
 -export([stats/0]).
 -export([configure_logging/1]).
@@ -233,6 +247,73 @@ interrupt(Ctx) when is_pid(Ctx) ->
     end;
 interrupt(Ctx) ->
     {error, {no_context, Ctx}}.
+
+%%% ------------------------------------------------------------------------------------
+%%% Shared state: one store per node, shared by every context and by Erlang. Keys are
+%%% binaries or atoms (the atom hits and <<"hits">> are the same key); values are any
+%%% term and come back exactly. Every operation runs in the calling process: no message.
+%%% ------------------------------------------------------------------------------------
+
+-type state_key() :: binary() | atom().
+
+%% @doc Stores Value under Key. {error, full} beyond max_state_entries/max_state_bytes.
+-spec state_store(state_key(), term()) -> ok | {error, badarg | full}.
+state_store(Key, Value) ->
+    py_nif:state_store(Key, Value).
+
+-spec state_fetch(state_key()) -> {ok, term()} | {error, not_found | badarg}.
+state_fetch(Key) ->
+    py_nif:state_fetch(Key).
+
+%% @doc Atomically adds 1 (or N) to an integer value (a missing key counts as 0) and
+%% returns the new value. {error, not_integer} leaves a non-integer value alone.
+-spec state_incr(state_key()) -> integer() | {error, term()}.
+state_incr(Key) ->
+    state_incr(Key, 1).
+
+-spec state_incr(state_key(), integer()) -> integer() | {error, term()}.
+state_incr(Key, N) when is_integer(N) ->
+    py_nif:state_add(Key, N);
+state_incr(_Key, N) ->
+    {error, {badarg, N}}.
+
+-spec state_decr(state_key()) -> integer() | {error, term()}.
+state_decr(Key) ->
+    state_decr(Key, 1).
+
+-spec state_decr(state_key(), integer()) -> integer() | {error, term()}.
+state_decr(Key, N) when is_integer(N) ->
+    py_nif:state_add(Key, -N);
+state_decr(_Key, N) ->
+    {error, {badarg, N}}.
+
+-spec state_keys() -> [binary()].
+state_keys() ->
+    py_nif:state_keys().
+
+-spec state_remove(state_key()) -> ok | {error, badarg}.
+state_remove(Key) ->
+    py_nif:state_remove(Key).
+
+-spec state_clear() -> ok.
+state_clear() ->
+    py_nif:state_clear().
+
+%% @doc Compare-and-set: stores New if Key holds Expected (none also matches an absent
+%% key) and returns whether it did.
+-spec state_cas(state_key(), term(), term()) -> boolean() | {error, term()}.
+state_cas(Key, Expected, New) ->
+    py_nif:state_cas(Key, Expected, New).
+
+%% @doc The calling process receives {py_state, KeyBinary, {set, Value} | deleted} on
+%% every change of Key, made anywhere, until it unsubscribes or dies.
+-spec state_subscribe(state_key()) -> ok | {error, badarg}.
+state_subscribe(Key) ->
+    py_nif:state_subscribe(Key).
+
+-spec state_unsubscribe(state_key()) -> ok | {error, badarg}.
+state_unsubscribe(Key) ->
+    py_nif:state_unsubscribe(Key).
 
 %%% ------------------------------------------------------------------------------------
 %%% Operating

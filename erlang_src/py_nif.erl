@@ -12,6 +12,16 @@
 -export([context_info/1]).
 -export([context_pids/0]).
 -export([set_log_sink/2]).
+-export([state_store/2]).
+-export([state_fetch/1]).
+-export([state_add/2]).
+-export([state_keys/0]).
+-export([state_remove/1]).
+-export([state_clear/0]).
+-export([state_cas/3]).
+-export([state_subscribe/1]).
+-export([state_unsubscribe/1]).
+-export([state_limits/2]).
 -export([call/6]).
 -export([cast/5]).
 -export([eval/4]).
@@ -76,3 +86,16 @@ interrupt(_Ctx) -> ?NOT_LOADED.
 
 %% (tuple(Ctx), Preferred) -> Ctx: the preferred context unless another is less loaded.
 pick(_Contexts, _Preferred) -> ?NOT_LOADED.
+
+%% The shared state (see py:state_store/2 and friends).
+state_store(_Key, _Value) -> ?NOT_LOADED.
+state_fetch(_Key) -> ?NOT_LOADED.
+state_add(_Key, _Delta) -> ?NOT_LOADED.
+state_keys() -> ?NOT_LOADED.
+state_remove(_Key) -> ?NOT_LOADED.
+state_clear() -> ?NOT_LOADED.
+state_cas(_Key, _Expected, _New) -> ?NOT_LOADED.
+state_subscribe(_Key) -> ?NOT_LOADED.
+state_unsubscribe(_Key) -> ?NOT_LOADED.
+%% (MaxEntries, MaxBytes) -> ok; 0 means unbounded.
+state_limits(_MaxEntries, _MaxBytes) -> ?NOT_LOADED.

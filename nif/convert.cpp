@@ -80,28 +80,14 @@ bool new_atom(ErlNifEnv* env, const char* utf8, std::size_t len, ERL_NIF_TERM* o
   return enif_binary_to_term(env, etf.data(), etf.size(), out, 0) != 0;
 }
 
-// The atom's name as a str. OTP 25 only reads atoms as Latin-1; names with other
-// characters come from the external format (ATOM_UTF8_EXT).
+// The atom's name as a str.
 PyObject* atom_name(ErlNifEnv* env, ERL_NIF_TERM atom) {
-  unsigned len = 0;
-  if (enif_get_atom_length(env, atom, &len, ERL_NIF_LATIN1)) {
-    char buf[256];
-    if (enif_get_atom(env, atom, buf, sizeof buf, ERL_NIF_LATIN1) > 0)
-      return PyUnicode_DecodeLatin1(buf, Py_ssize_t(len), nullptr);
-  }
-  ErlNifBinary bin;
-  if (!enif_term_to_binary(env, atom, &bin)) return PyErr_NoMemory();
-  PyObject* name = nullptr;
-  if (bin.size >= 3 && bin.data[1] == kSmallAtomUtf8Ext) {
-    name = PyUnicode_DecodeUTF8(reinterpret_cast<const char*>(bin.data + 3), bin.data[2], "strict");
-  } else if (bin.size >= 4 && bin.data[1] == kAtomUtf8Ext) {
-    name = PyUnicode_DecodeUTF8(reinterpret_cast<const char*>(bin.data + 4),
-                                (bin.data[2] << 8) | bin.data[3], "strict");
-  } else {
+  std::string utf8;
+  if (!atom_to_utf8(env, atom, &utf8)) {
     PyErr_SetString(PyExc_ValueError, "unreadable atom");
+    return nullptr;
   }
-  enif_release_binary(&bin);
-  return name;
+  return PyUnicode_DecodeUTF8(utf8.data(), Py_ssize_t(utf8.size()), "strict");
 }
 
 PyObject* atom_value(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM atom) {
@@ -562,6 +548,36 @@ ERL_NIF_TERM exception_atom(ErlNifEnv* env, const PyErrorInfo& info) {
       new_atom(env, name.data(), name.size(), &atom))
     return atom;
   return enif_make_atom(env, info.builtin_base.c_str());
+}
+
+bool atom_to_utf8(ErlNifEnv* env, ERL_NIF_TERM atom, std::string* out) {
+  char buf[256];
+  const int len = enif_get_atom(env, atom, buf, sizeof buf, ERL_NIF_LATIN1);
+  if (len > 0) {
+    out->clear();
+    for (int i = 0; i < len - 1; ++i) {  // Latin-1 to UTF-8
+      const unsigned char c = static_cast<unsigned char>(buf[i]);
+      if (c < 0x80) {
+        out->push_back(char(c));
+      } else {
+        out->push_back(char(0xc0 | (c >> 6)));
+        out->push_back(char(0x80 | (c & 0x3f)));
+      }
+    }
+    return true;
+  }
+  // Characters beyond Latin-1: only the external format (ATOM_UTF8_EXT) has them.
+  ErlNifBinary bin;
+  if (!enif_term_to_binary(env, atom, &bin)) return false;
+  bool ok = true;
+  if (bin.size >= 3 && bin.data[1] == kSmallAtomUtf8Ext)
+    out->assign(reinterpret_cast<const char*>(bin.data + 3), bin.data[2]);
+  else if (bin.size >= 4 && bin.data[1] == kAtomUtf8Ext)
+    out->assign(reinterpret_cast<const char*>(bin.data + 4), (bin.data[2] << 8) | bin.data[3]);
+  else
+    ok = false;
+  enif_release_binary(&bin);
+  return ok;
 }
 
 ERL_NIF_TERM make_binary(ErlNifEnv* env, const std::string& text) {

@@ -50,6 +50,9 @@ ERL_NIF_TERM exception_atom(ErlNifEnv* env, const PyErrorInfo& info);
 
 ERL_NIF_TERM make_binary(ErlNifEnv* env, const std::string& text);
 
+// An atom's name as UTF-8 (OTP 25 reads atoms only as Latin-1 through the NIF API).
+bool atom_to_utf8(ErlNifEnv* env, ERL_NIF_TERM atom, std::string* out);
+
 // How many new atoms Python code may still create (erlang.Atom of an unknown name,
 // exception class names). Set at load from the application environment.
 void set_atom_budget(long count);

@@ -6,6 +6,7 @@
 #include "nif/atoms.hpp"
 #include "nif/convert.hpp"
 #include "nif/log_sink.hpp"
+#include "nif/py_state.hpp"
 #include "nif/py_types.hpp"
 
 namespace epy::nif {
@@ -244,6 +245,20 @@ PyMethodDef module_methods[] = {
      "log(levelno, name, message, pathname, lineno, funcname): a record for Erlang's logger."},
     {"log_level", erlang_log_level, METH_NOARGS,
      "The level (a logging level number) below which records are not sent to Erlang."},
+#define EPY_FASTCALL(f) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f)), METH_FASTCALL
+    {"state_set", EPY_FASTCALL(py_state_set),
+     "state_set(key, value): store value under key, visible at once to every context and to Erlang."},
+    {"state_get", EPY_FASTCALL(py_state_get), "state_get(key, default=None)"},
+    {"state_delete", EPY_FASTCALL(py_state_delete), "state_delete(key) -> whether key was there"},
+    {"state_keys", py_state_keys, METH_NOARGS, "state_keys() -> list of the keys"},
+    {"state_incr", EPY_FASTCALL(py_state_incr),
+     "state_incr(key, n=1) -> the new value; atomic across contexts and Erlang; a missing key is 0"},
+    {"state_decr", EPY_FASTCALL(py_state_decr), "state_decr(key, n=1) -> the new value"},
+    {"state_cas", EPY_FASTCALL(py_state_cas),
+     "state_cas(key, expected, new) -> True if key held expected (None: or was absent) and now holds new"},
+    {"state_wait", EPY_FASTCALL(py_state_wait),
+     "state_wait(key, timeout=None) -> the value after key's next change; TimeoutError if none"},
+#undef EPY_FASTCALL
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -259,6 +274,10 @@ int module_exec(PyObject* module) {
   if (PyModule_AddType(module, st->atom_type) < 0 || PyModule_AddType(module, st->pid_type) < 0 ||
       PyModule_AddType(module, st->ref_type) < 0)
     return -1;
+  st->state_full = PyErr_NewExceptionWithDoc(
+      "erlang.StateFull", "The shared state reached max_state_entries or max_state_bytes.",
+      PyExc_MemoryError, nullptr);
+  if (!st->state_full || PyModule_AddObjectRef(module, "StateFull", st->state_full) < 0) return -1;
   st->atoms = new AtomCache();
   return 0;
 }
@@ -268,6 +287,7 @@ int module_traverse(PyObject* module, visitproc visit, void* arg) {
   Py_VISIT(st->atom_type);
   Py_VISIT(st->pid_type);
   Py_VISIT(st->ref_type);
+  Py_VISIT(st->state_full);
   return 0;
 }
 
@@ -277,6 +297,7 @@ int module_clear(PyObject* module) {
   Py_CLEAR(st->atom_type);
   Py_CLEAR(st->pid_type);
   Py_CLEAR(st->ref_type);
+  Py_CLEAR(st->state_full);
   return 0;
 }
 

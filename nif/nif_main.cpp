@@ -55,6 +55,12 @@ std::string map_string(ErlNifEnv* env, ERL_NIF_TERM map, const char* key) {
   return std::string(reinterpret_cast<const char*>(bin.data), bin.size);
 }
 
+bool map_ulong(ErlNifEnv* env, ERL_NIF_TERM map, const char* key, unsigned long* out) {
+  ERL_NIF_TERM value;
+  return enif_is_map(env, map) && enif_get_map_value(env, map, enif_make_atom(env, key), &value) &&
+         enif_get_ulong(env, value, out);
+}
+
 int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
   make_atoms(env);
   long budget;
@@ -77,27 +83,26 @@ int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
     config.python.home = map_string(env, load_info, "python_home");
     if (config.python.home.empty()) config.python.home = EPY_PYTHON_HOME;
     config.python.builtin_modules.emplace_back("_erlang", &init_erlang_module);
-    unsigned long max_idle;
-    if (enif_is_map(env, load_info) &&
-        enif_get_map_value(env, load_info, enif_make_atom(env, "max_idle_interpreters"), &value) &&
-        enif_get_ulong(env, value, &max_idle))
-      config.max_idle_interpreters = max_idle;
+    unsigned long n;
+    if (map_ulong(env, load_info, "max_idle_interpreters", &n)) config.max_idle_interpreters = n;
     state->engine = Engine::start(config, &error);
     if (!state->engine) {
       enif_fprintf(stderr, "erlang_python: %s\n", error.c_str());
       delete state;
       return 2;
     }
+    state->engine->state().set_global_watcher(&state->subscriptions);
     g_state = state;
   }
-  if (!open_resource_types(env, *g_state)) return 3;
+  if (!open_resource_types(env, *g_state) || !g_state->subscriptions.open_resource_type(env)) return 3;
   *priv_data = g_state;
   return 0;
 }
 
 int upgrade(ErlNifEnv* env, void** priv_data, void** old_priv_data, ERL_NIF_TERM load_info) {
   *priv_data = *old_priv_data;
-  return open_resource_types(env, *static_cast<NifState*>(*priv_data)) ? 0 : 3;
+  auto& state = *static_cast<NifState*>(*priv_data);
+  return open_resource_types(env, state) && state.subscriptions.open_resource_type(env) ? 0 : 3;
 }
 
 void unload(ErlNifEnv*, void*) {
@@ -111,6 +116,16 @@ ErlNifFunc functions[] = {
     {"context_info", 1, nif_context_info, 0},
     {"context_pids", 0, nif_context_pids, 0},
     {"set_log_sink", 2, nif_set_log_sink, 0},
+    {"state_store", 2, nif_state_store, 0},
+    {"state_fetch", 1, nif_state_fetch, 0},
+    {"state_add", 2, nif_state_add, 0},
+    {"state_keys", 0, nif_state_keys, 0},
+    {"state_remove", 1, nif_state_remove, 0},
+    {"state_clear", 0, nif_state_clear, 0},
+    {"state_cas", 3, nif_state_cas, 0},
+    {"state_subscribe", 1, nif_state_subscribe, 0},
+    {"state_unsubscribe", 1, nif_state_unsubscribe, 0},
+    {"state_limits", 2, nif_state_limits, 0},
     {"call", 6, nif_call, 0},
     {"cast", 5, nif_cast, 0},
     {"eval", 4, nif_eval, 0},
@@ -121,6 +136,8 @@ ErlNifFunc functions[] = {
 };
 
 }  // namespace
+
+NifState& global_nif_state() { return *g_state; }
 
 }  // namespace epy::nif
 

@@ -10,6 +10,7 @@
 
 #include "engine/engine.hpp"
 #include "nif/nif_context.hpp"
+#include "nif/state_subscriptions.hpp"
 
 namespace epy::nif {
 
@@ -17,10 +18,14 @@ struct NifState {
   std::unique_ptr<Engine> engine;
   std::string python_dir;  // priv/python: the `erlang` package, first on every sys.path
   ContextRegistry registry;
+  StateSubscriptions subscriptions;
   ErlNifResourceType* context_type = nullptr;
 };
 
 inline NifState& nif_state(ErlNifEnv* env) { return *static_cast<NifState*>(enif_priv_data(env)); }
+
+// The same state, for code that runs without a NIF env (the _erlang module in Python).
+NifState& global_nif_state();
 
 // A context handle as the owning py_context process holds it.
 struct ContextResource {

@@ -45,6 +45,7 @@ struct ModuleState {
   PyTypeObject* atom_type;
   PyTypeObject* pid_type;
   PyTypeObject* ref_type;
+  PyObject* state_full;  // erlang.StateFull, a MemoryError
   AtomCache* atoms;
 };
 

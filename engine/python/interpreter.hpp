@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/job.hpp"
+#include "engine/python/interrupt.hpp"
 
 typedef struct _ts PyThreadState;
 typedef struct _is PyInterpreterState;
@@ -77,6 +78,9 @@ class Interpreter {
   // Looks up module.attr.path; "__main__" is the context namespace.
   PyObject* resolve(PyObject* module_name, PyObject* attribute_path);
 
+  // Where interrupts queued in this interpreter find the latch bound to it now.
+  InterruptTarget* interrupt_target() { return &interrupt_target_; }
+
   // For the host's per-interpreter state (the NIF keeps its conversion state here).
   void* user_data() const { return user_data_; }
   void set_user_data(void* data) { user_data_ = data; }
@@ -98,6 +102,7 @@ class Interpreter {
   PyObject* base_path_ = nullptr;   // sys.path as the interpreter started (list copy)
   PyObject* reset_ = nullptr;       // the callable seal() made
   void* user_data_ = nullptr;
+  InterruptTarget interrupt_target_;
 };
 
 }  // namespace epy

@@ -12,15 +12,24 @@ extern "C" int _PyEval_AddPendingCall(PyInterpreterState* interp, int (*func)(vo
 
 namespace epy {
 
-void InterruptLatch::bind(PyInterpreterState* interp, unsigned long thread_ident) {
+void InterruptLatch::bind(PyInterpreterState* interp, InterruptTarget* target,
+                          unsigned long thread_ident) {
   std::lock_guard<std::mutex> lock(interp_mutex_);
   thread_ident_ = thread_ident;
   interp_ = interp;
+  target_slot_ = target;
+  std::lock_guard<std::mutex> slot(target->mutex);
+  target->latch = this;
 }
 
 void InterruptLatch::unbind() {
   std::lock_guard<std::mutex> lock(interp_mutex_);
+  if (target_slot_) {
+    std::lock_guard<std::mutex> slot(target_slot_->mutex);
+    target_slot_->latch = nullptr;
+  }
   interp_ = nullptr;
+  target_slot_ = nullptr;
   running_.store(kNone);
   target_.store(kNone);
 }
@@ -57,7 +66,7 @@ bool InterruptLatch::request(std::uint64_t token) {
   if (!interp_) return true;
   // A full pending-call queue only happens under a flood of interrupts; the ones already
   // queued deliver this one too, since they all read target_.
-  (void)_PyEval_AddPendingCall(interp_, &InterruptLatch::pending_call, this, 0);
+  (void)_PyEval_AddPendingCall(interp_, &InterruptLatch::pending_call, target_slot_, 0);
   return true;
 #else
   return false;
@@ -77,8 +86,10 @@ bool InterruptLatch::deliver(bool may_raise_here) {
   return false;
 }
 
-int InterruptLatch::pending_call(void* self) {
-  return static_cast<InterruptLatch*>(self)->deliver(true) ? -1 : 0;
+int InterruptLatch::pending_call(void* target) {
+  auto* slot = static_cast<InterruptTarget*>(target);
+  std::lock_guard<std::mutex> lock(slot->mutex);
+  return slot->latch && slot->latch->deliver(true) ? -1 : 0;
 }
 
 void InterruptLatch::deliver_with_gil() { deliver(false); }

@@ -16,12 +16,22 @@ typedef struct _is PyInterpreterState;
 
 namespace epy {
 
+class InterruptLatch;
+
+// What a queued pending call points at: one per interpreter, as long-lived as the
+// interpreter (a pending call can outlive the context that queued it when the
+// interpreter serves another context afterwards), naming the latch bound to it now.
+struct InterruptTarget {
+  std::mutex mutex;
+  InterruptLatch* latch = nullptr;
+};
+
 class InterruptLatch {
  public:
   static constexpr std::uint64_t kNone = ~std::uint64_t(0);
 
-  // Context thread, at start and end of the interpreter's life.
-  void bind(PyInterpreterState* interp, unsigned long thread_ident);
+  // Context thread, when the context starts and stops using the interpreter.
+  void bind(PyInterpreterState* interp, InterruptTarget* target, unsigned long thread_ident);
   void unbind();
 
   // What enter() replaced: a request that waits while a nested one runs (see
@@ -56,7 +66,7 @@ class InterruptLatch {
   void deliver_with_gil();
 
  private:
-  static int pending_call(void* self);
+  static int pending_call(void* target);
   // Returns true if the exception was raised in the calling thread directly.
   bool deliver(bool may_raise_here);
 
@@ -64,6 +74,7 @@ class InterruptLatch {
   std::atomic<std::uint64_t> target_{kNone};
   std::mutex interp_mutex_;  // request() must not reach an interpreter unbind() let go of
   PyInterpreterState* interp_ = nullptr;
+  InterruptTarget* target_slot_ = nullptr;
   unsigned long thread_ident_ = 0;
   bool async_pending_ = false;  // guarded by the GIL
   bool delivered_ = false;      // guarded by the GIL
