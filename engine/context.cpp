@@ -236,6 +236,8 @@ void Context::run_request(const Envelope& envelope) {
     return;
   }
   const InterruptLatch::Outer outer = latch_.enter(ticket.packed());
+  Job* const outer_job = current_job_;
+  current_job_ = job;
   const auto started = std::chrono::steady_clock::now();
   ReplyGate gate(table_, ticket, &stop_failure_);
 
@@ -260,6 +262,7 @@ void Context::run_request(const Envelope& envelope) {
       PyErr_SetString(PyExc_SystemError, "not a request");
       break;
   }
+  current_job_ = outer_job;
   if (latch_.leave(outer)) gate.mark_interrupted();
   // Count before replying, so that a caller holding its answer sees it counted.
   if (!result) errors_.fetch_add(1, std::memory_order_relaxed);

@@ -132,6 +132,10 @@ class Context : public std::enable_shared_from_this<Context> {
   // Any thread: makes a waiting request look at its condition again.
   void wake() { mailbox_.push({MessageKind::wake, 0}); }
 
+  // Context thread: the job of the innermost request running now (nullptr between
+  // requests). Lets Python code ask who called it.
+  Job* current_job() const { return current_job_; }
+
   ContextStats stats() const;
   // Requests accepted and not yet finished (cheap: for routing).
   std::size_t load() const { return table_.in_use(); }
@@ -175,6 +179,7 @@ class Context : public std::enable_shared_from_this<Context> {
   std::condition_variable done_cv_;
   bool done_ = false;
 
+  Job* current_job_ = nullptr;  // context thread only
   std::atomic<long> os_thread_id_{0};
   std::atomic<std::uint64_t> served_{0};
   std::atomic<std::uint64_t> errors_{0};

@@ -1,5 +1,5 @@
-%% @doc Top supervisor: the logging sink, the router (pool tables) and the pool contexts'
-%% supervisor.
+%% @doc Top supervisor: the logging sink, the Erlang functions Python calls, the router
+%% (pool tables) and the pool contexts' supervisor.
 %% @private
 -module(erlang_python_sup).
 -behaviour(supervisor).
@@ -13,6 +13,9 @@ start_link() ->
 init([]) ->
     Children = [#{id => py_logger,
                   start => {py_logger, start_link, []},
+                  type => worker},
+                #{id => py_callback,
+                  start => {py_callback, start_link, []},
                   type => worker},
                 #{id => py_context_router,
                   start => {py_context_router, start_link, []},

@@ -44,6 +44,11 @@
 -export([unregister_pool/1]).
 -export([interrupt/1]).
 
+%% Python calling Erlang
+-export([register_function/2]).
+-export([register_function/3]).
+-export([unregister_function/1]).
+
 %% Shared state
 -export([state_store/2]).
 -export([state_fetch/1]).
@@ -247,6 +252,43 @@ interrupt(Ctx) when is_pid(Ctx) ->
     end;
 interrupt(Ctx) ->
     {error, {no_context, Ctx}}.
+
+%%% ------------------------------------------------------------------------------------
+%%% Python calling Erlang
+%%% ------------------------------------------------------------------------------------
+
+%% @doc Lets Python call Fun as erlang.Name(Args...) (also `from erlang import Name` and
+%% erlang.call("Name", Args...)). Fun gets the arguments as one list. It runs in an Erlang
+%% process of its own, bound to the calling context, so it may call back into Python.
+-spec register_function(atom() | binary(), fun((list()) -> term())) -> ok | {error, term()}.
+register_function(Name, Fun) when is_function(Fun, 1) ->
+    case function_name(Name) of
+        {ok, Bin} -> py_callback:register_function(Bin, Fun);
+        error -> {error, {badarg, Name}}
+    end;
+register_function(_Name, Fun) ->
+    {error, {badarg, Fun}}.
+
+%% @doc As register_function/2, calling Module:Function(ArgsList).
+-spec register_function(atom() | binary(), module(), atom()) -> ok | {error, term()}.
+register_function(Name, Module, Function) when is_atom(Module), is_atom(Function) ->
+    case function_name(Name) of
+        {ok, Bin} -> py_callback:register_function(Bin, {Module, Function});
+        error -> {error, {badarg, Name}}
+    end;
+register_function(_Name, Module, Function) ->
+    {error, {badarg, {Module, Function}}}.
+
+-spec unregister_function(atom() | binary()) -> ok | {error, term()}.
+unregister_function(Name) ->
+    case function_name(Name) of
+        {ok, Bin} -> py_callback:unregister_function(Bin);
+        error -> {error, {badarg, Name}}
+    end.
+
+function_name(Name) when is_atom(Name) -> {ok, atom_to_binary(Name, utf8)};
+function_name(Name) when is_binary(Name), byte_size(Name) > 0 -> {ok, Name};
+function_name(_) -> error.
 
 %%% ------------------------------------------------------------------------------------
 %%% Shared state: one store per node, shared by every context and by Erlang. Keys are

@@ -22,6 +22,9 @@
 -export([state_subscribe/1]).
 -export([state_unsubscribe/1]).
 -export([state_limits/2]).
+-export([set_callback_handler/2]).
+-export([callback_names/1]).
+-export([callback_reply/2]).
 -export([call/6]).
 -export([cast/5]).
 -export([eval/4]).
@@ -99,3 +102,8 @@ state_subscribe(_Key) -> ?NOT_LOADED.
 state_unsubscribe(_Key) -> ?NOT_LOADED.
 %% (MaxEntries, MaxBytes) -> ok; 0 means unbounded.
 state_limits(_MaxEntries, _MaxBytes) -> ?NOT_LOADED.
+
+%% Python calling Erlang (see py_callback).
+set_callback_handler(_PidOrUndefined, _TimeoutMs) -> ?NOT_LOADED.
+callback_names(_Names) -> ?NOT_LOADED.
+callback_reply(_Token, _Result) -> ?NOT_LOADED.

@@ -156,7 +156,9 @@ ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
   config.max_pending = max_pending;
   config.spin = std::chrono::microseconds(spin_us);
   config.job_factory = [] { return std::make_unique<NifJob>(); };
-  config.on_start = attach_interpreter_state;
+  config.on_start = [self](Interpreter& interp, std::string* error) {
+    return attach_interpreter_state(interp, self, error);
+  };
   config.on_stop = detach_interpreter_state;
   config.on_ready = [ready](bool ok, const std::string& error) { ready->send(ok, error); };
   config.on_finished = [weak] {

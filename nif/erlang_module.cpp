@@ -6,6 +6,7 @@
 #include "nif/atoms.hpp"
 #include "nif/convert.hpp"
 #include "nif/log_sink.hpp"
+#include "nif/py_erlang.hpp"
 #include "nif/py_state.hpp"
 #include "nif/py_types.hpp"
 
@@ -169,34 +170,6 @@ PyType_Spec ref_spec = {"erlang.Ref", sizeof(RefObject), 0,
 
 // ---- module functions ----------------------------------------------------------------
 
-PyObject* erlang_send(PyObject* module, PyObject* const* args, Py_ssize_t nargs) {
-  if (nargs != 2) {
-    PyErr_SetString(PyExc_TypeError, "send(dest, message) takes exactly 2 arguments");
-    return nullptr;
-  }
-  ModuleState* st = module_state_of(module);
-  if (Py_TYPE(args[0]) != st->pid_type) {
-    PyErr_Format(PyExc_TypeError, "send() destination must be an erlang.Pid, not %.100s",
-                 Py_TYPE(args[0])->tp_name);
-    return nullptr;
-  }
-  auto* dest = reinterpret_cast<PidObject*>(args[0]);
-  if (!dest->local) {
-    PyErr_SetString(PyExc_ValueError, "send() to a pid on another node is not supported");
-    return nullptr;
-  }
-  ErlNifEnv* env = enif_alloc_env();
-  ERL_NIF_TERM message;
-  if (!to_term(st, env, args[1], &message)) {
-    enif_free_env(env);
-    return nullptr;
-  }
-  // Like Erlang's `!`: sending to a process that is gone is not an error.
-  enif_send(nullptr, &dest->pid, env, message);
-  enif_free_env(env);
-  Py_RETURN_NONE;
-}
-
 ERL_NIF_TERM level_atom(ErlNifEnv* env, long levelno) {
   const char* name = levelno >= 50 ? "critical"
                      : levelno >= 40 ? "error"
@@ -239,8 +212,14 @@ PyObject* erlang_log(PyObject* module, PyObject* const* args, Py_ssize_t nargs) 
 PyObject* erlang_log_level(PyObject*, PyObject*) { return PyLong_FromLong(log_level()); }
 
 PyMethodDef module_methods[] = {
-    {"send", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(erlang_send)),
-     METH_FASTCALL, "send(dest, message): send message to an Erlang process; never blocks."},
+    {"send", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_send)), METH_FASTCALL,
+     "send(dest, message): to a pid, a registered name or (name, node); never blocks."},
+    {"call", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_call)), METH_FASTCALL,
+     "call(name, *args): the result of the Erlang function registered as name."},
+    {"_is_registered", py_is_registered, METH_O, "Whether an Erlang function has that name."},
+    {"self", py_self, METH_NOARGS, "The erlang.Pid of the process whose request runs now, or None."},
+    {"whereis", py_whereis, METH_O, "The erlang.Pid registered as name, or None."},
+    {"atom", py_atom, METH_O, "atom(name) -> erlang.Atom; new atoms count against the atom budget."},
     {"log", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(erlang_log)), METH_FASTCALL,
      "log(levelno, name, message, pathname, lineno, funcname): a record for Erlang's logger."},
     {"log_level", erlang_log_level, METH_NOARGS,
@@ -278,6 +257,13 @@ int module_exec(PyObject* module) {
       "erlang.StateFull", "The shared state reached max_state_entries or max_state_bytes.",
       PyExc_MemoryError, nullptr);
   if (!st->state_full || PyModule_AddObjectRef(module, "StateFull", st->state_full) < 0) return -1;
+  st->erlang_error = PyErr_NewExceptionWithDoc(
+      "erlang.ErlangError",
+      "An Erlang function called from Python raised. Attributes: erlang_class (error, exit or "
+      "throw) and reason (the Erlang reason, converted); str() is a readable message.",
+      PyExc_Exception, nullptr);
+  if (!st->erlang_error || PyModule_AddObjectRef(module, "ErlangError", st->erlang_error) < 0)
+    return -1;
   st->atoms = new AtomCache();
   return 0;
 }
@@ -288,6 +274,7 @@ int module_traverse(PyObject* module, visitproc visit, void* arg) {
   Py_VISIT(st->pid_type);
   Py_VISIT(st->ref_type);
   Py_VISIT(st->state_full);
+  Py_VISIT(st->erlang_error);
   return 0;
 }
 
@@ -298,6 +285,7 @@ int module_clear(PyObject* module) {
   Py_CLEAR(st->pid_type);
   Py_CLEAR(st->ref_type);
   Py_CLEAR(st->state_full);
+  Py_CLEAR(st->erlang_error);
   return 0;
 }
 

@@ -15,9 +15,17 @@ ModuleState* state_of(Interpreter& interp) {
   return static_cast<InterpreterState*>(interp.user_data())->st;
 }
 
+thread_local ErlNifPid t_context_owner{0};
+
 }  // namespace
 
-bool attach_interpreter_state(Interpreter& interp, std::string* error) {
+bool current_context_owner(ErlNifPid* out) {
+  *out = t_context_owner;
+  return out->pid != 0;
+}
+
+bool attach_interpreter_state(Interpreter& interp, const ErlNifPid& owner, std::string* error) {
+  t_context_owner = owner;
   PyObject* module = PyImport_ImportModule("_erlang");
   if (!module) {
     PyErrorInfo e = fetch_error();
@@ -38,6 +46,7 @@ bool attach_interpreter_state(Interpreter& interp, std::string* error) {
 }
 
 void detach_interpreter_state(Interpreter& interp) {
+  t_context_owner.pid = 0;
   auto* state = static_cast<InterpreterState*>(interp.user_data());
   if (!state) return;
   Py_XDECREF(state->module);

@@ -22,9 +22,13 @@ struct InterpreterState {
   ModuleState* st = nullptr;
 };
 
-// Imports `_erlang` into a freshly created interpreter (ContextConfig::on_start).
-bool attach_interpreter_state(Interpreter& interp, std::string* error);
+// Imports `_erlang` into a freshly created interpreter (ContextConfig::on_start) and
+// remembers, for this thread, the pid of the context's owning process.
+bool attach_interpreter_state(Interpreter& interp, const ErlNifPid& owner, std::string* error);
 void detach_interpreter_state(Interpreter& interp);
+
+// The owning process (the Ctx pid) of the context whose thread calls this.
+bool current_context_owner(ErlNifPid* out);
 
 // {error, Reason} for a request answered with a failure.
 ERL_NIF_TERM failure_term(ErlNifEnv* env, const Failure& failure);
@@ -40,6 +44,9 @@ class NifJob final : public Job {
                     ERL_NIF_TERM kwargs, bool reply);
   void prepare_code(ErlNifEnv* caller_env, const ErlNifPid& caller, ERL_NIF_TERM ref,
                     ERL_NIF_TERM code, ERL_NIF_TERM locals);
+
+  // The process that made this request (erlang.self() in Python).
+  const ErlNifPid& caller() const { return caller_; }
 
   bool decode_call(Interpreter& interp, CallInput& in) override;
   bool decode_code(Interpreter& interp, CodeInput& in) override;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine/engine.hpp"
+#include "nif/callbacks.hpp"
 #include "nif/nif_context.hpp"
 #include "nif/state_subscriptions.hpp"
 
@@ -19,6 +20,7 @@ struct NifState {
   std::string python_dir;  // priv/python: the `erlang` package, first on every sys.path
   ContextRegistry registry;
   StateSubscriptions subscriptions;
+  Callbacks callbacks;
   ErlNifResourceType* context_type = nullptr;
 };
 

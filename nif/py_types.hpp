@@ -45,7 +45,8 @@ struct ModuleState {
   PyTypeObject* atom_type;
   PyTypeObject* pid_type;
   PyTypeObject* ref_type;
-  PyObject* state_full;  // erlang.StateFull, a MemoryError
+  PyObject* state_full;    // erlang.StateFull, a MemoryError
+  PyObject* erlang_error;  // erlang.ErlangError
   AtomCache* atoms;
 };
 

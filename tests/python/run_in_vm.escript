@@ -10,6 +10,10 @@ main([LibDir]) ->
     ok = application:load(erlang_python),
     ok = application:set_env(erlang_python, paths, [Dir]),
     {ok, _} = application:ensure_all_started(erlang_python),
+    %% Erlang functions the Python tests call.
+    ok = py:register_function(py_test_add, fun([A, B]) -> A + B end),
+    ok = py:register_function(py_test_fail, fun([Reason]) -> error({test_failure, Reason}) end),
+    ok = py:register_function(py_test_echo, fun(Args) -> Args end),
     Results = [{Mode, run_in(Mode, Dir)} || Mode <- modes()],
     application:stop(erlang_python),
     case lists:all(fun({_, R}) -> R =:= ok end, Results) of

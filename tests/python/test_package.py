@@ -37,9 +37,9 @@ class SendTest(unittest.TestCase):
     def test_send_to_a_dead_pid_is_not_an_error(self):
         self.assertIsNone(erlang.send(epy_fixtures.dead_pid, "anyone there?"))
 
-    def test_destination_must_be_a_pid(self):
+    def test_destination_must_be_a_pid_or_a_name(self):
         with self.assertRaises(TypeError):
-            erlang.send("not a pid", 1)
+            erlang.send(1.5, 1)
         with self.assertRaises(TypeError):
             erlang.send(epy_fixtures.collector)
 

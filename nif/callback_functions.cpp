@@ -1,0 +1,43 @@
+// The Erlang side of Python calling Erlang (see callbacks.hpp and py_callback.erl).
+#include "engine/python/python.hpp"
+
+#include <set>
+
+#include "nif/atoms.hpp"
+#include "nif/nif_functions.hpp"
+#include "nif/nif_state.hpp"
+
+namespace epy::nif {
+
+// set_callback_handler(Pid | undefined, TimeoutMs) -> ok
+ERL_NIF_TERM nif_set_callback_handler(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  ErlNifPid pid;
+  long timeout;
+  if (!enif_get_long(env, argv[1], &timeout) || timeout < 0) return enif_make_badarg(env);
+  if (enif_get_local_pid(env, argv[0], &pid)) nif_state(env).callbacks.set_handler(&pid, timeout);
+  else if (argv[0] == atoms.undefined) nif_state(env).callbacks.set_handler(nullptr, timeout);
+  else return enif_make_badarg(env);
+  return atoms.ok;
+}
+
+// callback_names([binary()]) -> ok: the names Python may call.
+ERL_NIF_TERM nif_callback_names(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  std::set<std::string> names;
+  ERL_NIF_TERM head, list = argv[0];
+  while (enif_get_list_cell(env, list, &head, &list)) {
+    ErlNifBinary bin;
+    if (!enif_inspect_binary(env, head, &bin)) return enif_make_badarg(env);
+    names.emplace(reinterpret_cast<const char*>(bin.data), bin.size);
+  }
+  nif_state(env).callbacks.set_names(std::move(names));
+  return atoms.ok;
+}
+
+// callback_reply(Token, Result) -> ok | not_waiting
+ERL_NIF_TERM nif_callback_reply(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  ErlNifUInt64 token;
+  if (!enif_get_uint64(env, argv[0], &token)) return enif_make_badarg(env);
+  return nif_state(env).callbacks.reply(token, argv[1]) ? atoms.ok : enif_make_atom(env, "not_waiting");
+}
+
+}  // namespace epy::nif
