@@ -14,6 +14,8 @@ namespace epy {
 namespace {
 
 constexpr std::size_t kBatch = 64;
+// Under a steady stream of requests, the background's descriptor is looked at this often.
+constexpr std::chrono::milliseconds kBackgroundPollEvery{1};
 
 thread_local Context* t_current = nullptr;
 
@@ -36,13 +38,16 @@ CancelResult Context::cancel(Ticket ticket) {
   CancelResult r = table_.cancel(ticket);
   if (r != CancelResult::not_pending) timeouts_.fetch_add(1, std::memory_order_relaxed);
   if (r == CancelResult::cancelled_running) request_interrupt(ticket.packed());
+  if (r == CancelResult::cancelled_deferred) mailbox_.push({MessageKind::cancel, ticket.index});
   return r;
 }
 
 CancelResult Context::cancel_matching(std::uint64_t owner, std::uint64_t tag) {
-  CancelResult r = table_.cancel_matching(owner, tag);
+  Ticket ticket;
+  CancelResult r = table_.cancel_matching(owner, tag, &ticket);
   if (r != CancelResult::not_pending) timeouts_.fetch_add(1, std::memory_order_relaxed);
   if (r == CancelResult::cancelled_running) request_interrupt(latch_.running());
+  if (r == CancelResult::cancelled_deferred) mailbox_.push({MessageKind::cancel, ticket.index});
   return r;
 }
 
@@ -154,9 +159,23 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
   while (running) {
     std::size_t n = mailbox_.try_pop(batch, kBatch);
     if (n == 0) {
+      // Idle: give the background its turn, or sleep until a message, its descriptor or
+      // its next timer.
+      int fd = -1;
+      const auto due = background_due(&fd);
+      if (due.count() == 0) {
+        run_background();
+        continue;
+      }
+      unsigned ready = 0;
       interp_->detach();
-      n = mailbox_.pop(batch, kBatch, std::chrono::microseconds(-1));
+      n = fd >= 0 ? mailbox_.pop_or_ready(batch, kBatch, due, &fd, 1, &ready)
+                  : mailbox_.pop(batch, kBatch, due);
       interp_->attach();
+      if (n == 0) {
+        run_background();  // its descriptor or its timer
+        continue;
+      }
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (running) {
@@ -166,6 +185,14 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
         answer_with_stop_failure(t);
         table_.release(t);
       }
+    }
+    // Keep the background going under a steady stream of requests too: what is due, and
+    // now and then its descriptor (which only a wait would otherwise look at).
+    if (running && background_) {
+      int fd = -1;
+      const auto due = background_due(&fd);
+      if (due.count() == 0 || (fd >= 0 && Clock::now() - background_ran_at_ > kBackgroundPollEvery))
+        run_background();
     }
     // Executors share one GIL: let the others in between batches.
     if (running && interp_->mode() == InterpreterMode::multi_executor) {
@@ -182,7 +209,11 @@ bool Context::dispatch(const Envelope& envelope) {
     case MessageKind::call:
     case MessageKind::eval:
     case MessageKind::exec:
+    case MessageKind::task:
       run_request(envelope);
+      return true;
+    case MessageKind::cancel:
+      cancel_deferred_work(envelope.slot);
       return true;
     case MessageKind::wake:  // nobody waits any more
       return true;
@@ -194,22 +225,60 @@ bool Context::dispatch(const Envelope& envelope) {
 
 Context* Context::current() { return t_current; }
 
+std::chrono::microseconds Context::background_due(int* fd) {
+  *fd = -1;
+  if (!background_ || in_background_) return std::chrono::microseconds(-1);
+  return background_->due(fd);
+}
+
+void Context::run_background() {
+  if (!background_ || in_background_) return;
+  in_background_ = true;  // the loop is not reentrant: nested waits leave it alone
+  background_->run();
+  in_background_ = false;
+  background_ran_at_ = Clock::now();
+  PyErr_Clear();
+}
+
+void Context::set_background(std::unique_ptr<BackgroundWork> work) { background_ = std::move(work); }
+
 Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
-                                         Clock::time_point deadline) {
+                                         Clock::time_point deadline, int fd, bool* fd_ready) {
   Envelope batch[kBatch];
-  for (;;) {
+  // Even a wait whose deadline has passed serves what is queued once (erlang.schedule()).
+  for (bool served_once = false;; served_once = true) {
     if (ready()) return WaitResult::ready;
     if (stopping_.load(std::memory_order_acquire)) return WaitResult::stopping;
     if (latch_.take_pending()) return WaitResult::interrupted;
     const auto now = Clock::now();
-    if (now >= deadline) return WaitResult::timed_out;
-    const auto left = deadline == Clock::time_point::max()
-                          ? std::chrono::microseconds(-1)
-                          : std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) +
-                                std::chrono::microseconds(1);
+    if (now >= deadline && served_once) return WaitResult::timed_out;
+    auto left = deadline == Clock::time_point::max() ? std::chrono::microseconds(-1)
+                : now >= deadline
+                    ? std::chrono::microseconds(0)
+                    : std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) +
+                          std::chrono::microseconds(1);
+    int fds[2];
+    std::size_t nfds = 0;
+    if (fd >= 0) fds[nfds++] = fd;
+    int background_fd = -1;
+    const auto due = background_due(&background_fd);
+    const bool background_ran = due.count() == 0;
+    if (background_ran) {
+      run_background();
+      left = std::chrono::microseconds(0);  // then only look at the mailbox
+    } else if (due.count() > 0 && (left.count() < 0 || due < left)) {
+      left = due;
+    }
+    if (background_fd >= 0) fds[nfds++] = background_fd;
+
+    unsigned readable = 0;
     interp_->detach();
-    const std::size_t n = mailbox_.pop(batch, kBatch, left);
+    const std::size_t n = nfds ? mailbox_.pop_or_ready(batch, kBatch, left, fds, nfds, &readable)
+                               : mailbox_.pop(batch, kBatch, left);
     interp_->attach();
+    if (fd >= 0 && (readable & 1u) && fd_ready) *fd_ready = true;
+    const bool background_readable = background_fd >= 0 && ((readable >> (fd >= 0 ? 1 : 0)) & 1u);
+    if (!background_ran && (background_readable || (n == 0 && due.count() > 0))) run_background();
     bool stop_seen = false;
     for (std::size_t i = 0; i < n; ++i) {
       if (batch[i].kind == MessageKind::stop) {
@@ -217,6 +286,8 @@ Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
       } else if (is_request(batch[i].kind)) {
         run_request(batch[i]);  // nested: this request waits meanwhile (or, once the
                                 // context is stopping, is answered with the failure)
+      } else if (batch[i].kind == MessageKind::cancel) {
+        cancel_deferred_work(batch[i].slot);
       }
     }
     if (stop_seen) {
@@ -224,6 +295,23 @@ Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
       return WaitResult::stopping;
     }
   }
+}
+
+void Context::cancel_deferred_work(std::uint32_t slot) {
+  const Ticket ticket = table_.ticket_of(slot);
+  if (deferred_.count(ticket.packed()) && table_.state(ticket) == SlotState::cancelled)
+    table_.job(slot)->cancel_deferred(*interp_);
+}
+
+void Context::complete_deferred(std::uint64_t token,
+                                const std::function<void(Job&, ReplyGate&)>& deliver) {
+  if (!deferred_.erase(token)) return;
+  const Ticket ticket = Ticket::unpack(token);
+  ReplyGate gate(table_, ticket, &stop_failure_);
+  deliver(*table_.job(ticket.index), gate);
+  gate.finish();
+  PyErr_Clear();
+  table_.release(ticket);
 }
 
 void Context::run_request(const Envelope& envelope) {
@@ -243,7 +331,8 @@ void Context::run_request(const Envelope& envelope) {
 
   PyObject* result = nullptr;
   switch (envelope.kind) {
-    case MessageKind::call: {
+    case MessageKind::call:
+    case MessageKind::task: {
       CallInput in;
       if (job->decode_call(*interp_, in)) result = interp_->call(in);
       break;
@@ -272,9 +361,16 @@ void Context::run_request(const Envelope& envelope) {
                                        .count()),
                      std::memory_order_relaxed);
   job->reply(*interp_, envelope.kind, result, gate);
-  gate.finish();
   Py_XDECREF(result);
   PyErr_Clear();  // a job that did not consume the error must not leak it into the next one
+  if (gate.deferred()) {
+    // The answer comes with complete_deferred(). Cancelled or stopped meanwhile: stop
+    // the work now (the job still completes the request).
+    deferred_.insert(ticket.packed());
+    if (!table_.defer(ticket)) job->cancel_deferred(*interp_);
+    return;
+  }
+  gate.finish();
   table_.release(ticket);
 }
 
@@ -295,6 +391,21 @@ void Context::drain() {
 
 std::unique_ptr<Interpreter> Context::finish(const std::string& error) {
   state_.store(State::stopping, std::memory_order_release);
+  if (background_) {
+    in_background_ = true;
+    background_->close();  // cancels its tasks: their deferred requests complete
+    in_background_ = false;
+    PyErr_Clear();
+  }
+  // Deferred requests whose work never finished: answered by stop() already.
+  for (const std::uint64_t token : std::vector<std::uint64_t>(deferred_.begin(), deferred_.end())) {
+    const Ticket ticket = Ticket::unpack(token);
+    table_.job(ticket.index)->cancel_deferred(*interp_);
+    answer_with_stop_failure(ticket);
+    table_.release(ticket);
+  }
+  deferred_.clear();
+  background_.reset();
   drain();
   const bool had_interpreter = interp_ != nullptr;
   t_current = nullptr;

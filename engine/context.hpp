@@ -16,8 +16,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include "engine/background.hpp"
 #include "engine/envelope.hpp"
 #include "engine/failure.hpp"
 #include "engine/mailbox.hpp"
@@ -123,11 +125,23 @@ class Context : public std::enable_shared_from_this<Context> {
 
   // Context thread, GIL held, from inside a running request that has to wait (for a
   // state change, a callback, a timer): until ready() holds or the deadline passes, the
-  // context keeps serving its mailbox, running other requests nested in this one, so a
-  // waiting request never makes the context deaf. Call wake() when ready() may have
-  // become true. Returns interrupted when the waiting request is interrupted (raise
-  // KeyboardInterrupt), stopping when the context stops.
-  WaitResult serve_until(const std::function<bool()>& ready, Clock::time_point deadline);
+  // context keeps serving its mailbox, running other requests nested in this one, and its
+  // background work, so a waiting request never makes the context deaf. Call wake() when
+  // ready() may have become true. With fd >= 0 the wait also ends when fd is readable
+  // (*fd_ready is set). Returns interrupted when the waiting request is interrupted
+  // (raise KeyboardInterrupt), stopping when the context stops.
+  WaitResult serve_until(const std::function<bool()>& ready, Clock::time_point deadline,
+                         int fd = -1, bool* fd_ready = nullptr);
+
+  // Context thread, GIL held: the context's background work (its asyncio loop), run
+  // whenever no request runs. nullptr removes it.
+  void set_background(std::unique_ptr<BackgroundWork> work);
+  BackgroundWork* background() const { return background_.get(); }
+
+  // Context thread, GIL held: delivers the answer of a deferred request (the job called
+  // ReplyGate::defer) and releases it. `token` is Ticket::packed() as the job saw it; an
+  // unknown token (already completed, or the context stopped) is ignored.
+  void complete_deferred(std::uint64_t token, const std::function<void(Job&, ReplyGate&)>& deliver);
 
   // Any thread: makes a waiting request look at its condition again.
   void wake() { mailbox_.push({MessageKind::wake, 0}); }
@@ -156,6 +170,10 @@ class Context : public std::enable_shared_from_this<Context> {
   void announce_finished();
   bool dispatch(const Envelope& envelope);
   void run_request(const Envelope& envelope);
+  void cancel_deferred_work(std::uint32_t slot);
+  void run_background();
+  // How long the background may sleep (see BackgroundWork::due), and its descriptor.
+  std::chrono::microseconds background_due(int* fd);
   void answer_with_stop_failure(Ticket ticket);
   void drain();
   std::unique_ptr<Interpreter> finish(const std::string& error);
@@ -180,6 +198,10 @@ class Context : public std::enable_shared_from_this<Context> {
   bool done_ = false;
 
   Job* current_job_ = nullptr;  // context thread only
+  std::unique_ptr<BackgroundWork> background_;
+  bool in_background_ = false;
+  Clock::time_point background_ran_at_{};
+  std::unordered_set<std::uint64_t> deferred_;  // tokens of deferred requests
   std::atomic<long> os_thread_id_{0};
   std::atomic<std::uint64_t> served_{0};
   std::atomic<std::uint64_t> errors_{0};

@@ -7,6 +7,8 @@ const char* to_string(MessageKind kind) {
     case MessageKind::call: return "call";
     case MessageKind::eval: return "eval";
     case MessageKind::exec: return "exec";
+    case MessageKind::task: return "task";
+    case MessageKind::cancel: return "cancel";
     case MessageKind::stop: return "stop";
     case MessageKind::wake: return "wake";
   }

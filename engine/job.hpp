@@ -56,6 +56,11 @@ class Job {
 
   // Forget the finished request so the object can serve the next one. No Python state.
   virtual void recycle() noexcept = 0;
+
+  // Context thread, interpreter attached, for a deferred request (see ReplyGate::defer):
+  // the caller gave up or the context stops, so stop the work the request started. The
+  // engine still completes the request afterwards (Context::complete_deferred).
+  virtual void cancel_deferred(Interpreter& interp) {}
 };
 
 }  // namespace epy

@@ -1,5 +1,12 @@
 #include "engine/mailbox.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <stdexcept>
 #include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -11,37 +18,91 @@
 
 namespace epy {
 
-Mailbox::Mailbox(std::chrono::microseconds spin) : spin_(spin) {}
+Mailbox::Mailbox(std::chrono::microseconds spin)
+    : spin_(spin), event_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (event_fd_ < 0) throw std::runtime_error("eventfd() failed");
+}
 
-void Mailbox::push(const Envelope& envelope) { queue_.enqueue(envelope); }
+Mailbox::~Mailbox() { close(event_fd_); }
+
+void Mailbox::push(const Envelope& envelope) {
+  queue_.enqueue(envelope);
+  // Pairs with the fence in pop_or_ready(): either the consumer sees this envelope before
+  // it sleeps, or we see that it sleeps in ppoll() and wake it.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (fd_waiting_.load(std::memory_order_relaxed)) {
+    const std::uint64_t one = 1;
+    (void)!write(event_fd_, &one, sizeof one);
+  }
+}
 
 std::size_t Mailbox::try_pop(Envelope* out, std::size_t max) {
   return queue_.try_dequeue_bulk(out, max);
 }
 
-std::size_t Mailbox::pop(Envelope* out, std::size_t max, std::chrono::microseconds timeout) {
+std::size_t Mailbox::spin_pop(Envelope* out, std::size_t max, std::chrono::microseconds timeout) {
   if (std::size_t n = queue_.try_dequeue_bulk(out, max)) return n;
-
   using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
   auto spin = spin_;
   if (timeout.count() >= 0 && timeout < spin) spin = timeout;
-  if (spin.count() > 0) {
-    const auto spin_until = start + spin;
-    for (;;) {
-      // Check the clock only every few polls: reading it costs more than a poll.
-      for (int i = 0; i < 32; ++i) {
-        if (std::size_t n = queue_.try_dequeue_bulk(out, max)) return n;
-        EPY_CPU_RELAX();
-      }
-      if (clock::now() >= spin_until) break;
+  if (spin.count() <= 0) return 0;
+  const auto spin_until = clock::now() + spin;
+  for (;;) {
+    // Check the clock only every few polls: reading it costs more than a poll.
+    for (int i = 0; i < 32; ++i) {
+      if (std::size_t n = queue_.try_dequeue_bulk(out, max)) return n;
+      EPY_CPU_RELAX();
     }
+    if (clock::now() >= spin_until) return 0;
   }
+}
 
+std::size_t Mailbox::pop(Envelope* out, std::size_t max, std::chrono::microseconds timeout) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  if (std::size_t n = spin_pop(out, max, timeout)) return n;
   if (timeout.count() < 0) return queue_.wait_dequeue_bulk(out, max);
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
   if (elapsed >= timeout) return queue_.try_dequeue_bulk(out, max);
   return queue_.wait_dequeue_bulk_timed(out, max, (timeout - elapsed).count());
+}
+
+std::size_t Mailbox::pop_or_ready(Envelope* out, std::size_t max, std::chrono::microseconds timeout,
+                                  const int* fds, std::size_t nfds, unsigned* ready) {
+  *ready = 0;
+  if (nfds == 0) return pop(out, max, timeout);
+  if (nfds > 8) nfds = 8;
+  pollfd pfds[9];
+  pfds[0] = {event_fd_, POLLIN, 0};
+  for (std::size_t i = 0; i < nfds; ++i) pfds[i + 1] = {fds[i], POLLIN, 0};
+
+  // Descriptors first (cheap: a zero-timeout poll), then a short spin on the queue.
+  timespec zero{0, 0};
+  if (ppoll(pfds + 1, nfds, &zero, nullptr) <= 0) {
+    if (std::size_t n = spin_pop(out, max, timeout)) return n;
+    fd_waiting_.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with push()
+    if (std::size_t n = queue_.try_dequeue_bulk(out, max)) {
+      fd_waiting_.store(false, std::memory_order_relaxed);
+      return n;
+    }
+    timespec ts, *tsp = nullptr;
+    if (timeout.count() >= 0) {
+      ts.tv_sec = time_t(timeout.count() / 1000000);
+      ts.tv_nsec = long(timeout.count() % 1000000) * 1000;
+      tsp = &ts;
+    }
+    while (ppoll(pfds, nfds + 1, tsp, nullptr) < 0 && errno == EINTR) {
+    }
+    fd_waiting_.store(false, std::memory_order_relaxed);
+    if (pfds[0].revents) {
+      std::uint64_t count;
+      (void)!read(event_fd_, &count, sizeof count);
+    }
+  }
+  for (std::size_t i = 0; i < nfds; ++i)
+    if (pfds[i + 1].revents) *ready |= 1u << i;
+  return queue_.try_dequeue_bulk(out, max);
 }
 
 }  // namespace epy

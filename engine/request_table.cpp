@@ -170,6 +170,10 @@ void RequestTable::finish(Ticket ticket) {
   transition(ticket, SlotState::replying, SlotState::answered);
 }
 
+bool RequestTable::defer(Ticket ticket) {
+  return transition(ticket, SlotState::running, SlotState::deferred);
+}
+
 CancelResult RequestTable::cancel(Ticket ticket) {
   Slot& s = slot(ticket.index);
   std::uint64_t w = s.word.load(std::memory_order_acquire);
@@ -189,16 +193,18 @@ CancelResult RequestTable::cancel(Ticket ticket) {
       case SlotState::queued:
       case SlotState::running:
       case SlotState::aborted:
+      case SlotState::deferred:
         if (s.word.compare_exchange_weak(w, pack_word(ticket.generation, SlotState::cancelled),
                                          std::memory_order_acq_rel, std::memory_order_acquire))
-          return st == SlotState::running ? CancelResult::cancelled_running
-                                          : CancelResult::cancelled;
+          return st == SlotState::running    ? CancelResult::cancelled_running
+                 : st == SlotState::deferred ? CancelResult::cancelled_deferred
+                                             : CancelResult::cancelled;
         break;
     }
   }
 }
 
-CancelResult RequestTable::cancel_matching(std::uint64_t owner, std::uint64_t tag) {
+CancelResult RequestTable::cancel_matching(std::uint64_t owner, std::uint64_t tag, Ticket* found) {
   const std::uint32_t chunks = num_chunks_.load(std::memory_order_acquire);
   for (std::uint32_t c = 0; c < chunks; ++c) {
     Slot* chunk = chunks_[c].load(std::memory_order_acquire);
@@ -216,6 +222,7 @@ CancelResult RequestTable::cancel_matching(std::uint64_t owner, std::uint64_t ta
         continue;
       // If the slot moved on to another request meanwhile, the generation check in
       // cancel() reports not_pending: the matching request has been answered.
+      if (found) *found = {index, word_generation(w)};
       return cancel({index, word_generation(w)});
     }
   }
@@ -224,11 +231,14 @@ CancelResult RequestTable::cancel_matching(std::uint64_t owner, std::uint64_t ta
 
 bool RequestTable::abort(Ticket ticket) {
   return transition(ticket, SlotState::queued, SlotState::aborted) ||
-         transition(ticket, SlotState::running, SlotState::aborted);
+         transition(ticket, SlotState::running, SlotState::aborted) ||
+         transition(ticket, SlotState::deferred, SlotState::aborted);
 }
 
 Delivery RequestTable::claim(Ticket ticket) {
-  if (transition(ticket, SlotState::running, SlotState::replying)) return Delivery::deliver;
+  if (transition(ticket, SlotState::running, SlotState::replying) ||
+      transition(ticket, SlotState::deferred, SlotState::replying))
+    return Delivery::deliver;
   if (transition(ticket, SlotState::aborted, SlotState::replying)) return Delivery::abort;
   return Delivery::drop;
 }

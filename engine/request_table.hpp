@@ -41,14 +41,16 @@ enum class SlotState : std::uint8_t {
   replying,   // a reply is being delivered right now
   answered,   // the reply has been delivered; the context thread has yet to release it
   cancelled,  // the caller gave up: deliver nothing
+  deferred,   // ran; its answer waits for work it started (an asyncio task)
 };
 
 enum class Admission { accepted, overloaded, closed };
 
 enum class CancelResult {
-  cancelled,         // nothing will be delivered for this request
-  cancelled_running, // the same, and Python is executing it now (interrupt it)
-  not_pending,       // already answered (the reply is in the caller's mailbox) or unknown
+  cancelled,          // nothing will be delivered for this request
+  cancelled_running,  // the same, and Python is executing it now (interrupt it)
+  cancelled_deferred, // the same, and work it started goes on (cancel that work)
+  not_pending,        // already answered (the reply is in the caller's mailbox) or unknown
 };
 
 enum class Delivery { deliver, drop, abort };
@@ -85,10 +87,11 @@ class RequestTable {
 
   // --- any thread ---
   CancelResult cancel(Ticket ticket);
-  CancelResult cancel_matching(std::uint64_t owner, std::uint64_t tag);
+  CancelResult cancel_matching(std::uint64_t owner, std::uint64_t tag, Ticket* found = nullptr);
   bool abort(Ticket ticket);                 // queued/running -> aborted
   Delivery claim(Ticket ticket);             // running -> replying / aborted -> replying
   void finish(Ticket ticket);                // replying -> answered, after delivering
+  bool defer(Ticket ticket);                 // running -> deferred (answer comes later)
   SlotState state(Ticket ticket) const;      // free once the ticket's generation has passed
 
   // Calls f(ticket) for every request that is queued or running (for a stop).
@@ -98,7 +101,7 @@ class RequestTable {
     for (std::uint32_t index = 0; index < chunks * kChunkSize && index < capacity_; ++index) {
       const Ticket t = ticket_of(index);
       const SlotState st = state(t);
-      if (st == SlotState::queued || st == SlotState::running) f(t);
+      if (st == SlotState::queued || st == SlotState::running || st == SlotState::deferred) f(t);
     }
   }
 
@@ -154,6 +157,11 @@ class ReplyGate {
   void finish() {
     if (claimed_ && decision_ != Delivery::drop) table_.finish(ticket_);
   }
+
+  // The job's answer waits for work it started (an asyncio task): the request stays in the
+  // table, cancellable, until the engine completes it (Context::complete_deferred).
+  void defer() { deferred_ = true; }
+  bool deferred() const { return deferred_; }
   const Failure& abort_failure() const { return *abort_failure_; }
   Ticket ticket() const { return ticket_; }
 
@@ -168,6 +176,7 @@ class ReplyGate {
   const Failure* abort_failure_;
   bool claimed_ = false;
   bool interrupted_ = false;
+  bool deferred_ = false;
   Delivery decision_ = Delivery::drop;
 };
 

@@ -1,5 +1,7 @@
 #include "engine/mailbox.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -42,6 +44,87 @@ TEST(Mailbox, ParkedConsumerWakesForAPush) {
   ASSERT_EQ(box.pop(out, 4, -1us), 1u);
   EXPECT_EQ(out[0].kind, MessageKind::stop);
   EXPECT_EQ(out[0].slot, 7u);
+  producer.join();
+}
+
+// A consumer waiting for envelopes and descriptors at once (a context with an event loop).
+class Pipe {
+ public:
+  Pipe() { EXPECT_EQ(pipe(fds_), 0); }
+  ~Pipe() {
+    close(fds_[0]);
+    close(fds_[1]);
+  }
+  int read_end() const { return fds_[0]; }
+  void write_byte() { EXPECT_EQ(write(fds_[1], "x", 1), 1); }
+
+ private:
+  int fds_[2];
+};
+
+TEST(Mailbox, DescriptorWaitReturnsWhenADescriptorIsReadable) {
+  Mailbox box(0us);
+  Pipe quiet, loud;
+  std::thread writer([&] {
+    std::this_thread::sleep_for(20ms);
+    loud.write_byte();
+  });
+  const int fds[2] = {quiet.read_end(), loud.read_end()};
+  unsigned ready = 0;
+  Envelope out[4];
+  EXPECT_EQ(box.pop_or_ready(out, 4, -1us, fds, 2, &ready), 0u);
+  EXPECT_EQ(ready, 2u);  // bit 1: the second descriptor
+  writer.join();
+}
+
+TEST(Mailbox, DescriptorWaitWakesForAPush) {
+  Mailbox box(0us);
+  Pipe never;
+  std::thread producer([&] {
+    std::this_thread::sleep_for(20ms);  // the consumer sleeps in ppoll() by now
+    box.push({MessageKind::wake, 3});
+  });
+  const int fd = never.read_end();
+  unsigned ready = 0;
+  Envelope out[4];
+  ASSERT_EQ(box.pop_or_ready(out, 4, -1us, &fd, 1, &ready), 1u);
+  EXPECT_EQ(out[0].slot, 3u);
+  EXPECT_EQ(ready, 0u);
+  producer.join();
+  // The wake-up left nothing behind: the next wait times out.
+  EXPECT_EQ(box.pop_or_ready(out, 4, 10ms, &fd, 1, &ready), 0u);
+  EXPECT_EQ(ready, 0u);
+}
+
+TEST(Mailbox, DescriptorWaitTimesOut) {
+  Mailbox box(10us);
+  Pipe never;
+  const int fd = never.read_end();
+  unsigned ready = 7;
+  Envelope out[4];
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(box.pop_or_ready(out, 4, 20ms, &fd, 1, &ready), 0u);
+  EXPECT_EQ(ready, 0u);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 19ms);
+}
+
+TEST(Mailbox, DescriptorWaitNeverMissesAPush) {
+  // Producers race the consumer into and out of its descriptor waits.
+  Mailbox box(0us);
+  Pipe never;
+  constexpr int kEach = 20000;
+  std::thread producer([&] {
+    for (int i = 0; i < kEach; ++i) box.push({MessageKind::call, std::uint32_t(i)});
+  });
+  const int fd = never.read_end();
+  Envelope out[64];
+  int got = 0;
+  while (got < kEach) {
+    unsigned ready = 0;
+    std::size_t n = box.pop_or_ready(out, 64, 10s, &fd, 1, &ready);
+    ASSERT_GT(n, 0u) << "a push was missed after " << got;
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(out[i].slot, std::uint32_t(got++));
+  }
   producer.join();
 }
 

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -59,6 +61,18 @@ class Inbox {
 
 using Arg = std::variant<long, double, std::string>;
 
+// Work that deferred requests leave behind, completed later by a test BackgroundWork (see
+// background_test.cpp). Items: context thread only; counters: any thread.
+struct DeferredWork {
+  struct Item {
+    std::uint64_t token = 0;
+    std::chrono::steady_clock::time_point due;
+    std::string value;
+  };
+  std::vector<Item> items;
+  std::atomic<int> cancelled{0};
+};
+
 class TestJob : public Job {
  public:
   // Filled in by the submitter.
@@ -66,8 +80,15 @@ class TestJob : public Job {
   Inbox* inbox = nullptr;  // nullptr: fire and forget
   std::string module, function, code;
   std::vector<Arg> args;
+  // Runs on the context thread before the request (to set up the context under test).
+  std::function<void()> in_context;
+  // Set: a successful result is not answered at once; the reply waits in `deferred` until
+  // `defer_for` has passed.
+  DeferredWork* deferred = nullptr;
+  std::chrono::milliseconds defer_for{0};
 
   bool decode_call(Interpreter&, CallInput& in) override {
+    if (in_context) in_context();
     refs_.emplace_back(PyUnicode_FromStringAndSize(module.data(), Py_ssize_t(module.size())));
     refs_.emplace_back(PyUnicode_FromStringAndSize(function.data(), Py_ssize_t(function.size())));
     in.module = refs_[0].get();
@@ -84,6 +105,7 @@ class TestJob : public Job {
   }
 
   bool decode_code(Interpreter&, CodeInput& in) override {
+    if (in_context) in_context();
     refs_.emplace_back(PyUnicode_FromStringAndSize(code.data(), Py_ssize_t(code.size())));
     in.code = refs_[0].get();
     return true;
@@ -104,6 +126,13 @@ class TestJob : public Job {
     }
     argv_.clear();
     refs_.clear();
+    if (deferred && o.ok) {
+      gate.defer();
+      token_ = gate.ticket().packed();
+      deferred->items.push_back(
+          {gate.ticket().packed(), std::chrono::steady_clock::now() + defer_for, o.value});
+      return;
+    }
     switch (gate.claim()) {
       case Delivery::deliver:
         if (inbox) inbox->push(std::move(o));
@@ -114,6 +143,23 @@ class TestJob : public Job {
       case Delivery::drop:
         break;
     }
+  }
+
+  // The deferred work finished (Context::complete_deferred).
+  void complete(const std::string& value, ReplyGate& gate) {
+    if (gate.claim() != Delivery::deliver || !inbox) return;
+    Outcome o;
+    o.request = request;
+    o.ok = true;
+    o.value = "deferred " + value;
+    inbox->push(std::move(o));
+  }
+
+  // The caller gave up: finish the work now (it then completes, delivering nothing).
+  void cancel_deferred(Interpreter&) override {
+    deferred->cancelled.fetch_add(1);
+    for (auto& item : deferred->items)
+      if (item.token == token_) item.due = std::chrono::steady_clock::now();
   }
 
   void fail(const Failure& failure, ReplyGate& gate) override {
@@ -132,11 +178,15 @@ class TestJob : public Job {
     function.clear();
     code.clear();
     args.clear();
+    in_context = nullptr;
+    deferred = nullptr;
+    defer_for = std::chrono::milliseconds(0);
   }
 
  private:
   std::vector<py::Ref> refs_;
   std::vector<PyObject*> argv_;
+  std::uint64_t token_ = 0;
 };
 
 }  // namespace epy::test

@@ -11,12 +11,12 @@ namespace epy::test {
 
 namespace {
 
-PyObject* state_wait(PyObject*, PyObject* args) {
-  const char* key;
-  double timeout;
-  if (!PyArg_ParseTuple(args, "sd", &key, &timeout)) return nullptr;
-  const auto deadline = Context::Clock::now() + std::chrono::microseconds(std::int64_t(timeout * 1e6));
-  switch (wait_for_state_change(engine().state(), key, deadline)) {
+Context::Clock::time_point deadline_in(double seconds) {
+  return Context::Clock::now() + std::chrono::microseconds(std::int64_t(seconds * 1e6));
+}
+
+PyObject* wait_result(Context::WaitResult result) {
+  switch (result) {
     case Context::WaitResult::ready: return PyUnicode_FromString("ready");
     case Context::WaitResult::timed_out: return PyUnicode_FromString("timed_out");
     case Context::WaitResult::interrupted:
@@ -27,6 +27,29 @@ PyObject* state_wait(PyObject*, PyObject* args) {
       return nullptr;
   }
   return nullptr;
+}
+
+PyObject* state_wait(PyObject*, PyObject* args) {
+  const char* key;
+  double timeout;
+  if (!PyArg_ParseTuple(args, "sd", &key, &timeout)) return nullptr;
+  return wait_result(wait_for_state_change(engine().state(), key, deadline_in(timeout)));
+}
+
+// wait_fd(fd, timeout): serves the context until fd is readable ('fd_ready') or timeout.
+PyObject* wait_fd(PyObject*, PyObject* args) {
+  int fd;
+  double timeout;
+  if (!PyArg_ParseTuple(args, "id", &fd, &timeout)) return nullptr;
+  Context* context = Context::current();
+  if (!context) {
+    PyErr_SetString(PyExc_RuntimeError, "not on a context thread");
+    return nullptr;
+  }
+  bool readable = false;
+  const auto result = context->serve_until([&] { return readable; }, deadline_in(timeout), fd, &readable);
+  if (result == Context::WaitResult::ready) return PyUnicode_FromString("fd_ready");
+  return wait_result(result);
 }
 
 PyObject* state_set(PyObject*, PyObject* args) {
@@ -40,6 +63,7 @@ PyObject* state_set(PyObject*, PyObject* args) {
 PyMethodDef methods[] = {
     {"state_wait", state_wait, METH_VARARGS, nullptr},
     {"state_set", state_set, METH_VARARGS, nullptr},
+    {"wait_fd", wait_fd, METH_VARARGS, nullptr},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -1,0 +1,288 @@
+// A context's background work (what its asyncio loop is to the NIF) and deferred requests:
+// the background runs whenever no request runs, wakes for its timers and its descriptor,
+// never starves requests, and completes the requests that wait for it; cancels and stops
+// reach that work.
+#include "engine_fixture.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <thread>
+
+using namespace std::chrono_literals;
+
+namespace epy::test {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Completes DeferredWork items when they are due; optionally watches a pipe, and can be
+// told to always have work (a loop whose tasks never wait).
+class TestBackground : public BackgroundWork {
+ public:
+  struct Counters {
+    std::atomic<int> runs{0};
+    std::atomic<int> fd_reads{0};
+    std::atomic<int> closed{0};
+  };
+
+  TestBackground(DeferredWork& work, Counters& counters, int fd = -1, bool busy = false)
+      : work_(work), counters_(counters), fd_(fd), busy_(busy) {}
+
+  std::chrono::microseconds due(int* fd) override {
+    *fd = fd_;
+    if (busy_) return 0us;
+    if (work_.items.empty()) return -1us;
+    auto first = work_.items.front().due;
+    for (const auto& item : work_.items) first = std::min(first, item.due);
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(first - SteadyClock::now());
+    return left.count() > 0 ? left : 0us;
+  }
+
+  void run() override {
+    counters_.runs.fetch_add(1);
+    if (fd_ >= 0) {
+      char buf[16];
+      if (read(fd_, buf, sizeof buf) > 0) counters_.fd_reads.fetch_add(1);
+    }
+    complete(SteadyClock::now());
+  }
+
+  void close() override {
+    counters_.closed.fetch_add(1);
+    complete(SteadyClock::time_point::max());  // what is left ends now
+  }
+
+ private:
+  void complete(SteadyClock::time_point now) {
+    std::vector<DeferredWork::Item> ready;
+    for (auto it = work_.items.begin(); it != work_.items.end();) {
+      if (it->due <= now) {
+        ready.push_back(*it);
+        it = work_.items.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& item : ready)
+      Context::current()->complete_deferred(item.token, [&](Job& job, ReplyGate& gate) {
+        static_cast<TestJob&>(job).complete(item.value, gate);
+      });
+  }
+
+  DeferredWork& work_;
+  Counters& counters_;
+  int fd_;
+  bool busy_;
+};
+
+class Background : public ::testing::TestWithParam<InterpreterMode> {
+ protected:
+  void SetUp() override {
+    started_ = start_context(GetParam());
+    ASSERT_TRUE(started_.ok) << started_.error;
+    ctx_ = started_.context;
+    ASSERT_EQ(pipe2(pipe_, O_NONBLOCK), 0);  // the background only ever reads what is there
+  }
+  void TearDown() override {
+    stop();
+    close(pipe_[0]);
+    close(pipe_[1]);
+  }
+  void stop() {
+    if (!ctx_) return;
+    ctx_->stop({FailureKind::shutting_down, {}});
+    EXPECT_TRUE(ctx_->wait_stopped(10s));
+    ctx_.reset();
+  }
+
+  // Installs a TestBackground on the context, from its own thread.
+  void install(int fd = -1, bool busy = false) {
+    auto s = ctx_->submit(MessageKind::exec, 0, 0, [&](Job& job) {
+      auto& j = static_cast<TestJob&>(job);
+      j.inbox = &inbox_;
+      j.code = "import _epy_engine_test as t";
+      j.in_context = [this, fd, busy] {
+        Context::current()->set_background(
+            std::make_unique<TestBackground>(work_, counters_, fd, busy));
+      };
+    });
+    ASSERT_EQ(s.admission, Admission::accepted);
+    ASSERT_TRUE(inbox_.pop());
+  }
+
+  // A call whose answer waits `delay` for the background.
+  Context::Submission submit_deferred(std::uint64_t request, std::chrono::milliseconds delay) {
+    return ctx_->submit(MessageKind::call, 0, request, [&](Job& job) {
+      auto& j = static_cast<TestJob&>(job);
+      j.request = request;
+      j.inbox = &inbox_;
+      j.module = "operator";
+      j.function = "add";
+      j.args = {long(request), 1000L};
+      j.deferred = &work_;
+      j.defer_for = delay;
+    });
+  }
+
+  template <class Pred>
+  static bool eventually(Pred pred) {
+    for (int i = 0; i < 10000 && !pred(); ++i) std::this_thread::sleep_for(1ms);
+    return pred();
+  }
+
+  StartedContext started_;
+  std::shared_ptr<Context> ctx_;
+  Inbox inbox_;
+  DeferredWork work_;
+  TestBackground::Counters counters_;
+  int pipe_[2] = {-1, -1};
+};
+
+TEST_P(Background, ADeferredRequestIsAnsweredWhenItsWorkCompletes) {
+  install();
+  ASSERT_EQ(submit_deferred(1, 50ms).admission, Admission::accepted);
+  // Meanwhile the context serves other requests at once.
+  submit(*ctx_, inbox_, MessageKind::eval, 2, "6 * 7");
+  auto first = inbox_.pop();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->request, 2u);
+  EXPECT_EQ(first->value, "42");
+  auto second = inbox_.pop();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->request, 1u);
+  EXPECT_EQ(second->value, "deferred 1001");
+  EXPECT_TRUE(eventually([&] { return ctx_->load() == 0; }));  // the slot is free again
+}
+
+TEST_P(Background, ManyDeferredRequestsEachReachTheirCaller) {
+  install();
+  constexpr std::uint64_t kRequests = 1000;  // of max_pending 1024
+  for (std::uint64_t i = 1; i <= kRequests; ++i)
+    ASSERT_EQ(submit_deferred(i, std::chrono::milliseconds(i % 20)).admission, Admission::accepted);
+  std::vector<bool> seen(kRequests + 1, false);
+  for (std::uint64_t i = 1; i <= kRequests; ++i) {
+    auto o = inbox_.pop();
+    ASSERT_TRUE(o);
+    ASSERT_FALSE(seen[o->request]);
+    seen[o->request] = true;
+    EXPECT_EQ(o->value, "deferred " + std::to_string(o->request + 1000));
+  }
+}
+
+TEST_P(Background, CancellingADeferredRequestStopsItsWorkAndAnswersNothing) {
+  install();
+  auto s = submit_deferred(1, 10000ms);
+  ASSERT_TRUE(eventually([&] { return work_.cancelled.load() == 0 && ctx_->stats().served == 2; }));
+  EXPECT_EQ(ctx_->cancel(s.ticket), CancelResult::cancelled_deferred);
+  ASSERT_TRUE(eventually([&] { return work_.cancelled.load() == 1; }));
+  // The work completed right after its cancel, and delivered nothing: the next answer in
+  // the inbox is the next request's.
+  submit(*ctx_, inbox_, MessageKind::eval, 2, "2");
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->request, 2u);
+  EXPECT_TRUE(eventually([&] { return ctx_->load() == 0; }));
+  EXPECT_EQ(ctx_->cancel(s.ticket), CancelResult::not_pending);
+}
+
+TEST_P(Background, AStopAnswersDeferredRequestsAndClosesTheBackground) {
+  install();
+  ASSERT_EQ(submit_deferred(1, 10000ms).admission, Admission::accepted);
+  ASSERT_TRUE(eventually([&] { return ctx_->stats().served == 2; }));
+  stop();
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->request, 1u);
+  EXPECT_TRUE(o->failed);
+  EXPECT_EQ(o->failure, FailureKind::shutting_down);
+  EXPECT_EQ(counters_.closed.load(), 1);
+  EXPECT_FALSE(inbox_.pop(50ms));  // exactly one answer
+}
+
+TEST_P(Background, ItsDescriptorWakesAnIdleContext) {
+  install(pipe_[0]);
+  const int before = counters_.runs.load();
+  std::this_thread::sleep_for(30ms);
+  EXPECT_LE(counters_.runs.load(), before + 1);  // idle: no busy polling of the background
+  ASSERT_EQ(write(pipe_[1], "x", 1), 1);
+  EXPECT_TRUE(eventually([&] { return counters_.fd_reads.load() == 1; }));
+}
+
+TEST_P(Background, ItsDescriptorIsWatchedWhileARequestWaits) {
+  install(pipe_[0]);
+  submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('bg-never', 5.0)");
+  ASSERT_TRUE(eventually([&] { return ctx_->stats().executing; }));
+  ASSERT_EQ(write(pipe_[1], "x", 1), 1);
+  EXPECT_TRUE(eventually([&] { return counters_.fd_reads.load() == 1; }));
+  ctx_->interrupt();
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->error_type, "KeyboardInterrupt");
+}
+
+TEST_P(Background, DeferredWorkCompletesWhileAnotherRequestWaits) {
+  install();
+  submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('bg-never-2', 5.0)");
+  ASSERT_TRUE(eventually([&] { return ctx_->stats().executing; }));
+  ASSERT_EQ(submit_deferred(2, 20ms).admission, Admission::accepted);
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->request, 2u);
+  EXPECT_EQ(o->value, "deferred 1002");
+  ctx_->interrupt();
+  ASSERT_TRUE(inbox_.pop());
+}
+
+TEST_P(Background, ABusyBackgroundDoesNotStarveRequests) {
+  install(-1, /*busy=*/true);
+  for (std::uint64_t i = 1; i <= 200; ++i) submit(*ctx_, inbox_, MessageKind::eval, i, std::to_string(i));
+  for (std::uint64_t i = 1; i <= 200; ++i) {
+    auto o = inbox_.pop();
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->request, i);
+  }
+  // ...nor requests nested in a waiting one.
+  submit(*ctx_, inbox_, MessageKind::eval, 300, "t.state_wait('bg-never-3', 5.0)");
+  ASSERT_TRUE(eventually([&] { return ctx_->stats().executing; }));
+  submit(*ctx_, inbox_, MessageKind::eval, 301, "301");
+  auto nested = inbox_.pop();
+  ASSERT_TRUE(nested);
+  EXPECT_EQ(nested->request, 301u);
+  EXPECT_GT(counters_.runs.load(), 10);
+  ctx_->interrupt();
+  ASSERT_TRUE(inbox_.pop());
+}
+
+TEST_P(Background, AWaitEndsWhenItsDescriptorIsReadable) {
+  submit(*ctx_, inbox_, MessageKind::exec, 0, "import _epy_engine_test as t");
+  ASSERT_TRUE(inbox_.pop());
+  submit(*ctx_, inbox_, MessageKind::eval, 1, "t.wait_fd(" + std::to_string(pipe_[0]) + ", 10.0)");
+  ASSERT_TRUE(eventually([&] { return ctx_->stats().executing; }));
+  submit(*ctx_, inbox_, MessageKind::eval, 2, "2");  // served while it waits
+  auto nested = inbox_.pop();
+  ASSERT_TRUE(nested);
+  EXPECT_EQ(nested->request, 2u);
+  ASSERT_EQ(write(pipe_[1], "x", 1), 1);
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->request, 1u);
+  EXPECT_EQ(o->value, "'fd_ready'");
+  // A passed deadline still serves once, then times out.
+  submit(*ctx_, inbox_, MessageKind::eval, 3, "t.wait_fd(" + std::to_string(pipe_[0]) + ", 0.0)");
+  o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->value, "'fd_ready'");  // the byte is still unread
+  char c;
+  ASSERT_EQ(read(pipe_[0], &c, 1), 1);
+  submit(*ctx_, inbox_, MessageKind::eval, 4, "t.wait_fd(" + std::to_string(pipe_[0]) + ", 0.0)");
+  o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->value, "'timed_out'");
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, Background, ::testing::ValuesIn(available_modes()),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+}  // namespace
+}  // namespace epy::test
