@@ -158,6 +158,7 @@ bool Interpreter::apply(const InterpreterOptions& options, std::string* error) {
 }
 
 Interpreter::~Interpreter() {
+  InterruptTarget::release(interrupt_target_);
   if (!tstate_) return;
   attach();
   Py_CLEAR(eval_cache_);

@@ -79,7 +79,7 @@ class Interpreter {
   PyObject* resolve(PyObject* module_name, PyObject* attribute_path);
 
   // Where interrupts queued in this interpreter find the latch bound to it now.
-  InterruptTarget* interrupt_target() { return &interrupt_target_; }
+  InterruptTarget* interrupt_target() { return interrupt_target_; }
 
   // For the host's per-interpreter state (the NIF keeps its conversion state here).
   void* user_data() const { return user_data_; }
@@ -102,7 +102,7 @@ class Interpreter {
   PyObject* base_path_ = nullptr;   // sys.path as the interpreter started (list copy)
   PyObject* reset_ = nullptr;       // the callable seal() made
   void* user_data_ = nullptr;
-  InterruptTarget interrupt_target_;
+  InterruptTarget* interrupt_target_ = InterruptTarget::acquire();  // released, never freed
 };
 
 }  // namespace epy

@@ -12,6 +12,31 @@ extern "C" int _PyEval_AddPendingCall(PyInterpreterState* interp, int (*func)(vo
 
 namespace epy {
 
+namespace {
+std::mutex g_free_targets_mutex;
+InterruptTarget* g_free_targets = nullptr;
+}  // namespace
+
+InterruptTarget* InterruptTarget::acquire() {
+  std::lock_guard<std::mutex> lock(g_free_targets_mutex);
+  if (InterruptTarget* t = g_free_targets) {
+    g_free_targets = t->next_free_;
+    t->next_free_ = nullptr;
+    return t;
+  }
+  return new InterruptTarget;  // never deleted (see the header)
+}
+
+void InterruptTarget::release(InterruptTarget* target) {
+  {
+    std::lock_guard<std::mutex> slot(target->mutex);
+    target->latch = nullptr;
+  }
+  std::lock_guard<std::mutex> lock(g_free_targets_mutex);
+  target->next_free_ = g_free_targets;
+  g_free_targets = target;
+}
+
 void InterruptLatch::bind(PyInterpreterState* interp, InterruptTarget* target,
                           unsigned long thread_ident) {
   std::lock_guard<std::mutex> lock(interp_mutex_);

@@ -18,12 +18,20 @@ namespace epy {
 
 class InterruptLatch;
 
-// What a queued pending call points at: one per interpreter, as long-lived as the
-// interpreter (a pending call can outlive the context that queued it when the
-// interpreter serves another context afterwards), naming the latch bound to it now.
+// What a queued pending call points at: one per interpreter, naming the latch bound to
+// it now. A pending call can outlive the context that queued it, and even the Interpreter
+// object (executors share the main interpreter's queue), so targets are never freed: a
+// released one goes back to a free list, and a stale call finds no latch, or a latch
+// that ignores it (see deliver()).
 struct InterruptTarget {
   std::mutex mutex;
   InterruptLatch* latch = nullptr;
+
+  static InterruptTarget* acquire();
+  static void release(InterruptTarget* target);
+
+ private:
+  InterruptTarget* next_free_ = nullptr;  // guarded by the free list's mutex
 };
 
 class InterruptLatch {
