@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
+
+#include "engine/python/running_loop.hpp"
 
 
 namespace epy {
@@ -14,7 +17,8 @@ namespace epy {
 namespace {
 
 constexpr std::size_t kBatch = 64;
-// Under a steady stream of requests, the background's descriptor is looked at this often.
+// A background kept busy (by requests or by its own work) still looks at its descriptor
+// this often.
 constexpr std::chrono::milliseconds kBackgroundPollEvery{1};
 
 thread_local Context* t_current = nullptr;
@@ -164,7 +168,7 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
       int fd = -1;
       const auto due = background_due(&fd);
       if (due.count() == 0) {
-        run_background();
+        run_background(descriptor_overdue(fd));
         continue;
       }
       unsigned ready = 0;
@@ -173,7 +177,7 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
                   : mailbox_.pop(batch, kBatch, due);
       interp_->attach();
       if (n == 0) {
-        run_background();  // its descriptor or its timer
+        run_background(ready != 0);  // its descriptor or its timer
         continue;
       }
     }
@@ -191,8 +195,8 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
     if (running && background_) {
       int fd = -1;
       const auto due = background_due(&fd);
-      if (due.count() == 0 || (fd >= 0 && Clock::now() - background_ran_at_ > kBackgroundPollEvery))
-        run_background();
+      const bool overdue = descriptor_overdue(fd);
+      if (due.count() == 0 || overdue) run_background(overdue);
     }
     // Executors share one GIL: let the others in between batches.
     if (running && interp_->mode() == InterpreterMode::multi_executor) {
@@ -231,16 +235,24 @@ std::chrono::microseconds Context::background_due(int* fd) {
   return background_->due(fd);
 }
 
-void Context::run_background() {
+bool Context::descriptor_overdue(int fd) const {
+  return fd >= 0 && Clock::now() - background_polled_at_ > kBackgroundPollEvery;
+}
+
+void Context::run_background(bool descriptor_ready) {
   if (!background_ || in_background_) return;
   in_background_ = true;  // the loop is not reentrant: nested waits leave it alone
-  background_->run();
+  background_->run(descriptor_ready);
   in_background_ = false;
-  background_ran_at_ = Clock::now();
+  if (descriptor_ready) background_polled_at_ = Clock::now();
   PyErr_Clear();
 }
 
-void Context::set_background(std::unique_ptr<BackgroundWork> work) { background_ = std::move(work); }
+bool Context::set_background(std::unique_ptr<BackgroundWork> work) {
+  if (in_background_) return false;  // never replace it while it runs
+  background_ = std::move(work);
+  return true;
+}
 
 Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
                                          Clock::time_point deadline, int fd, bool* fd_ready) {
@@ -264,7 +276,7 @@ Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
     const auto due = background_due(&background_fd);
     const bool background_ran = due.count() == 0;
     if (background_ran) {
-      run_background();
+      run_background(descriptor_overdue(background_fd));
       left = std::chrono::microseconds(0);  // then only look at the mailbox
     } else if (due.count() > 0 && (left.count() < 0 || due < left)) {
       left = due;
@@ -278,7 +290,8 @@ Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
     interp_->attach();
     if (fd >= 0 && (readable & 1u) && fd_ready) *fd_ready = true;
     const bool background_readable = background_fd >= 0 && ((readable >> (fd >= 0 ? 1 : 0)) & 1u);
-    if (!background_ran && (background_readable || (n == 0 && due.count() > 0))) run_background();
+    if (!background_ran && (background_readable || (n == 0 && due.count() > 0)))
+      run_background(background_readable);
     bool stop_seen = false;
     for (std::size_t i = 0; i < n; ++i) {
       if (batch[i].kind == MessageKind::stop) {
@@ -323,6 +336,10 @@ void Context::run_request(const Envelope& envelope) {
     table_.release(ticket);
     return;
   }
+  // Nested in a waiting request or in the background's loop: the loop running there is
+  // not this request's.
+  std::optional<HiddenRunningLoop> hidden;
+  if (current_job_ || in_background_) hidden.emplace();
   const InterruptLatch::Outer outer = latch_.enter(ticket.packed());
   Job* const outer_job = current_job_;
   current_job_ = job;

@@ -134,8 +134,9 @@ class Context : public std::enable_shared_from_this<Context> {
                          int fd = -1, bool* fd_ready = nullptr);
 
   // Context thread, GIL held: the context's background work (its asyncio loop), run
-  // whenever no request runs. nullptr removes it.
-  void set_background(std::unique_ptr<BackgroundWork> work);
+  // whenever no request runs. nullptr removes it. False (and nothing changes) when called
+  // from inside the background work itself.
+  bool set_background(std::unique_ptr<BackgroundWork> work);
   BackgroundWork* background() const { return background_.get(); }
 
   // Context thread, GIL held: delivers the answer of a deferred request (the job called
@@ -171,7 +172,9 @@ class Context : public std::enable_shared_from_this<Context> {
   bool dispatch(const Envelope& envelope);
   void run_request(const Envelope& envelope);
   void cancel_deferred_work(std::uint32_t slot);
-  void run_background();
+  void run_background(bool descriptor_ready);
+  // Whether the background's descriptor has gone unread for too long (busy background).
+  bool descriptor_overdue(int fd) const;
   // How long the background may sleep (see BackgroundWork::due), and its descriptor.
   std::chrono::microseconds background_due(int* fd);
   void answer_with_stop_failure(Ticket ticket);
@@ -200,7 +203,7 @@ class Context : public std::enable_shared_from_this<Context> {
   Job* current_job_ = nullptr;  // context thread only
   std::unique_ptr<BackgroundWork> background_;
   bool in_background_ = false;
-  Clock::time_point background_ran_at_{};
+  Clock::time_point background_polled_at_{};  // when run() last looked at its descriptor
   std::unordered_set<std::uint64_t> deferred_;  // tokens of deferred requests
   std::atomic<long> os_thread_id_{0};
   std::atomic<std::uint64_t> served_{0};

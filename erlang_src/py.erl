@@ -421,30 +421,5 @@ default_timeout() ->
 registered(Module, Function) ->
     py_context_router:pool_for(Module, Function).
 
-%% Runs Fun on a context: Ctx itself, or the caller's context in pool Pool. If the
-%% caller's context in the pool has gone (its process was replaced), it chooses again.
-on(Ctx, Fun) when is_pid(Ctx) ->
-    Fun(Ctx);
-on(Pool, Fun) when is_atom(Pool) ->
-    case py_context_router:route(Pool) of
-        Ctx when is_pid(Ctx) ->
-            case Fun(Ctx) of
-                {error, {no_context, Ctx}} = Error ->
-                    case py_context_router:forget_route(Pool, Ctx) of
-                        true -> retry(Pool, Fun, Error);
-                        false -> Error
-                    end;
-                Result ->
-                    Result
-            end;
-        {error, _} = Error ->
-            Error
-    end;
-on(Other, _Fun) ->
-    {error, {no_context, Other}}.
-
-retry(Pool, Fun, Error) ->
-    case py_context_router:route(Pool) of
-        Ctx when is_pid(Ctx) -> Fun(Ctx);
-        _ -> Error
-    end.
+on(Target, Fun) ->
+    py_context_router:with_context(Target, Fun).

@@ -39,6 +39,7 @@
 -export([unbind_context/0]).
 -export([route/1]).
 -export([forget_route/2]).
+-export([with_context/2]).
 -export([pool_for/2]).
 
 %% Registrations
@@ -237,6 +238,35 @@ forget_route(Pool, Ctx) ->
     case {get(?BOUND), get(?STICKY(Pool))} of
         {undefined, Ctx} -> erase(?STICKY(Pool)), true;
         _ -> false
+    end.
+
+%% @doc Runs Fun(Ctx) on a context: Ctx itself, or the caller's context in pool Pool. If
+%% the caller's context in the pool has gone (its process was replaced), it chooses again.
+-spec with_context(pid() | pool(), fun((pid()) -> Result)) -> Result | {error, term()}.
+with_context(Ctx, Fun) when is_pid(Ctx) ->
+    Fun(Ctx);
+with_context(Pool, Fun) when is_atom(Pool) ->
+    case route(Pool) of
+        Ctx when is_pid(Ctx) ->
+            case Fun(Ctx) of
+                {error, {no_context, Ctx}} = Error ->
+                    case forget_route(Pool, Ctx) of
+                        true -> retry(Pool, Fun, Error);
+                        false -> Error
+                    end;
+                Result ->
+                    Result
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+with_context(Other, _Fun) ->
+    {error, {no_context, Other}}.
+
+retry(Pool, Fun, Error) ->
+    case route(Pool) of
+        Ctx when is_pid(Ctx) -> Fun(Ctx);
+        _ -> Error
     end.
 
 %% @doc The pool that serves Module:Function (registrations, else default).

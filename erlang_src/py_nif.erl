@@ -27,6 +27,8 @@
 -export([callback_reply/2]).
 -export([call/6]).
 -export([cast/5]).
+-export([task/6]).
+-export([spawn_task/5]).
 -export([eval/4]).
 -export([exec/3]).
 -export([cancel/2]).
@@ -79,6 +81,8 @@ set_log_sink(_Pid, _Level) -> ?NOT_LOADED.
 %% {py_result, Ref, {ok, Value} | ok | {error, Reason}}.
 call(_Ctx, _Ref, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
 cast(_Ctx, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
+task(_Ctx, _Ref, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
+spawn_task(_Ctx, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
 eval(_Ctx, _Ref, _Code, _Locals) -> ?NOT_LOADED.
 exec(_Ctx, _Ref, _Code) -> ?NOT_LOADED.
 

@@ -18,6 +18,7 @@ void make_atoms(ErlNifEnv* env) {
   atoms.neg_infinity = a("neg_infinity");
   atoms.bytes = a("bytes");
   atoms.py_result = a("py_result");
+  atoms.async_result = a("async_result");
   atoms.py_context_ready = a("py_context_ready");
   atoms.py_context_stopped = a("py_context_stopped");
   atoms.badarg = a("badarg");

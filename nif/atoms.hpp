@@ -8,7 +8,7 @@ namespace epy::nif {
 struct Atoms {
   ERL_NIF_TERM ok, error, true_, false_, none, nil, undefined;
   ERL_NIF_TERM nan, infinity, neg_infinity, bytes;
-  ERL_NIF_TERM py_result, py_context_ready, py_context_stopped;
+  ERL_NIF_TERM py_result, async_result, py_context_ready, py_context_stopped;
   ERL_NIF_TERM badarg, overloaded, shutting_down, context_died, no_context, interrupted;
   ERL_NIF_TERM cancelled, not_pending, all;
   ERL_NIF_TERM subinterp, multi_executor, free_threaded;

@@ -5,6 +5,7 @@
 
 #include "nif/atoms.hpp"
 #include "nif/convert.hpp"
+#include "nif/event_loop.hpp"
 #include "nif/log_sink.hpp"
 #include "nif/py_erlang.hpp"
 #include "nif/py_state.hpp"
@@ -237,6 +238,12 @@ PyMethodDef module_methods[] = {
      "state_cas(key, expected, new) -> True if key held expected (None: or was absent) and now holds new"},
     {"state_wait", EPY_FASTCALL(py_state_wait),
      "state_wait(key, timeout=None) -> the value after key's next change; TimeoutError if none"},
+    {"_drive", EPY_FASTCALL(py_drive), "_drive(loop, fd): the context's own event loop"},
+    {"_context_loop", py_context_loop, METH_NOARGS, "The context's own event loop, or None."},
+    {"_in_context", py_in_context, METH_NOARGS, "Whether this thread is a context's."},
+    {"_wait", EPY_FASTCALL(py_wait),
+     "_wait(fd, timeout) -> True (fd readable), False (timed out), None (not a context thread)"},
+    {"_sleep", py_sleep, METH_O, "_sleep(seconds): wait while the context serves its mailbox"},
 #undef EPY_FASTCALL
     {nullptr, nullptr, 0, nullptr},
 };

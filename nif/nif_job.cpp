@@ -6,6 +6,7 @@
 #include "nif/atoms.hpp"
 #include "nif/caller_env.hpp"
 #include "nif/convert.hpp"
+#include "nif/event_loop.hpp"
 
 namespace epy::nif {
 
@@ -16,6 +17,12 @@ ModuleState* state_of(Interpreter& interp) {
 }
 
 thread_local ErlNifPid t_context_owner{0};
+
+// Coroutines, futures and anything else with __await__.
+bool is_awaitable(PyObject* obj) {
+  PyAsyncMethods* async = Py_TYPE(obj)->tp_as_async;
+  return async && async->am_await;
+}
 
 }  // namespace
 
@@ -34,9 +41,10 @@ bool attach_interpreter_state(Interpreter& interp, const ErlNifPid& owner, std::
   }
   auto* state = new InterpreterState{module, module_state_of(module)};
   interp.set_user_data(state);
-  // Python's logging records go to Erlang's logger from the start.
-  py::Ref boot(PyImport_ImportModule("erlang._logging"));
-  py::Ref done(boot ? PyObject_CallMethod(boot.get(), "install", nullptr) : nullptr);
+  // Python's logging records go to Erlang's logger from the start, asyncio defaults to
+  // the Erlang event loop (erlang/_boot.py).
+  py::Ref boot(PyImport_ImportModule("erlang._boot"));
+  py::Ref done(boot ? PyObject_CallMethod(boot.get(), "start", nullptr) : nullptr);
   if (!done) {
     PyErrorInfo e = fetch_error();
     *error = "cannot set up the erlang package: " + e.type_name + ": " + e.message;
@@ -50,6 +58,7 @@ void detach_interpreter_state(Interpreter& interp) {
   auto* state = static_cast<InterpreterState*>(interp.user_data());
   if (!state) return;
   Py_XDECREF(state->module);
+  Py_XDECREF(state->start_task);
   delete state;
   interp.set_user_data(nullptr);
 }
@@ -60,9 +69,10 @@ NifJob::~NifJob() { enif_free_env(env_); }
 
 void NifJob::prepare_call(ErlNifEnv* caller_env, const ErlNifPid& caller, ERL_NIF_TERM ref,
                           ERL_NIF_TERM module, ERL_NIF_TERM function, ERL_NIF_TERM args,
-                          ERL_NIF_TERM kwargs, bool reply) {
+                          ERL_NIF_TERM kwargs, bool reply, bool task) {
   caller_ = caller;
   reply_ = reply;
+  task_ = task;
   ref_ = reply ? enif_make_copy(env_, ref) : 0;
   module_ = enif_make_copy(env_, module);
   function_ = enif_make_copy(env_, function);
@@ -136,6 +146,10 @@ ERL_NIF_TERM NifJob::error_from_python(ModuleState* st, const ReplyGate& gate) {
 }
 
 void NifJob::reply(Interpreter& interp, MessageKind kind, PyObject* result, ReplyGate& gate) {
+  if (kind == MessageKind::task && result && is_awaitable(result)) {
+    if (start_task(interp, result, gate)) return;
+    result = nullptr;  // it could not start: answer with why (the exception set)
+  }
   if (!reply_) {  // a cast: nobody waits for the answer
     release_python();
     PyErr_Clear();
@@ -155,11 +169,74 @@ void NifJob::reply(Interpreter& interp, MessageKind kind, PyObject* result, Repl
                                                : error_from_python(st, gate);
   }
   release_python();
+  deliver(answer, gate);
+}
+
+void NifJob::deliver(ERL_NIF_TERM answer, ReplyGate& gate) {
   switch (gate.claim()) {
     case Delivery::deliver: send(answer); break;
     case Delivery::abort: send(failure_term(env_, gate.abort_failure())); break;
     case Delivery::drop: break;
   }
+}
+
+bool NifJob::start_task(Interpreter& interp, PyObject* awaitable, ReplyGate& gate) {
+  auto* state = static_cast<InterpreterState*>(interp.user_data());
+  if (!state->start_task) {
+    py::Ref loop_module(PyImport_ImportModule("erlang._loop"));
+    state->start_task = loop_module ? PyObject_GetAttrString(loop_module.get(), "_start_task") : nullptr;
+    if (!state->start_task) return false;
+  }
+  py::Ref done(reply_ ? make_task_done(gate.ticket().packed()) : Py_NewRef(Py_None));
+  py::Ref task(done ? PyObject_CallFunctionObjArgs(state->start_task, awaitable, done.get(), nullptr)
+                    : nullptr);
+  if (!task) {
+    if (PyCoro_CheckExact(awaitable)) {  // never awaited: close it quietly
+      PyObject *type, *value, *traceback;
+      PyErr_Fetch(&type, &value, &traceback);
+      py::Ref closed(PyObject_CallMethod(awaitable, "close", nullptr));
+      PyErr_Clear();
+      PyErr_Restore(type, value, traceback);
+    }
+    return false;
+  }
+  release_python();
+  if (!reply_) {  // spawned: the loop reports a failure itself
+    gate.claim();
+    return true;
+  }
+  st_ = state->st;
+  py::Ref done_now(PyObject_CallMethod(task.get(), "done", nullptr));
+  if (done_now.get() == Py_True) {  // it never waited (an eager start): answer now
+    complete_task(task.get(), gate);
+    return true;
+  }
+  PyErr_Clear();
+  running_task_ = task.release();
+  gate.defer();
+  return true;
+}
+
+void NifJob::complete_task(PyObject* task, ReplyGate& gate) {
+  Py_CLEAR(running_task_);
+  ERL_NIF_TERM answer;
+  py::Ref cancelled(PyObject_CallMethod(task, "cancelled", nullptr));
+  if (cancelled && cancelled.get() == Py_True) {
+    answer = enif_make_tuple2(env_, atoms.error, atoms.cancelled);
+  } else {
+    py::Ref value(cancelled ? PyObject_CallMethod(task, "result", nullptr) : nullptr);
+    ERL_NIF_TERM term;
+    answer = value && to_term(st_, env_, value.get(), &term) ? enif_make_tuple2(env_, atoms.ok, term)
+                                                            : error_from_python(st_, gate);
+  }
+  deliver(answer, gate);
+}
+
+void NifJob::cancel_deferred(Interpreter&) {
+  if (!running_task_) return;
+  py::Ref done(PyObject_CallMethod(running_task_, "cancel", nullptr));
+  PyErr_Clear();  // a closed loop refuses: the task ends with it anyway
+  Py_CLEAR(running_task_);
 }
 
 ERL_NIF_TERM failure_term(ErlNifEnv* env, const Failure& failure) {
@@ -187,18 +264,21 @@ void NifJob::fail(const Failure& failure, ReplyGate& gate) {
   ErlNifEnv* env = enif_alloc_env();
   ERL_NIF_TERM ref = enif_make_copy(env, ref_);
   enif_send(current_caller_env(), &caller_, env,
-            enif_make_tuple3(env, atoms.py_result, ref, failure_term(env, failure)));
+            enif_make_tuple3(env, task_ ? atoms.async_result : atoms.py_result, ref,
+                             failure_term(env, failure)));
   enif_free_env(env);
 }
 
 void NifJob::send(ERL_NIF_TERM result) {
   // A caller that died meanwhile simply gets nothing (like `!` to a dead process).
   enif_send(current_caller_env(), &caller_, env_,
-            enif_make_tuple3(env_, atoms.py_result, ref_, result));
+            enif_make_tuple3(env_, task_ ? atoms.async_result : atoms.py_result, ref_, result));
 }
 
 void NifJob::recycle() noexcept {
   enif_clear_env(env_);
+  task_ = false;
+  st_ = nullptr;
   ref_ = module_ = function_ = args_ = kwargs_ = code_ = locals_ = 0;
 }
 

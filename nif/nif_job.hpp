@@ -1,6 +1,7 @@
 // A request from a BEAM process: its terms live in the job's own environment (copied at
 // submit time, so the caller's heap is never touched from the context thread), and its
-// reply goes back with enif_send as {py_result, Ref, Result}, Ref being the caller's own.
+// reply goes back with enif_send as {py_result, Ref, Result}, Ref being the caller's own
+// ({async_result, Ref, Result} for an asyncio task).
 #pragma once
 
 #include "engine/python/python.hpp"
@@ -20,6 +21,7 @@ namespace epy::nif {
 struct InterpreterState {
   PyObject* module = nullptr;  // owned
   ModuleState* st = nullptr;
+  PyObject* start_task = nullptr;  // erlang._loop._start_task, once a task has run; owned
 };
 
 // Imports `_erlang` into a freshly created interpreter (ContextConfig::on_start) and
@@ -38,10 +40,11 @@ class NifJob final : public Job {
   NifJob();
   ~NifJob() override;
 
-  // Submitter side: copy the request out of the caller's env. `reply` false: a cast.
+  // Submitter side: copy the request out of the caller's env. `reply` false: a cast (or a
+  // task nobody awaits). `task`: submitted as MessageKind::task, answered as async_result.
   void prepare_call(ErlNifEnv* caller_env, const ErlNifPid& caller, ERL_NIF_TERM ref,
                     ERL_NIF_TERM module, ERL_NIF_TERM function, ERL_NIF_TERM args,
-                    ERL_NIF_TERM kwargs, bool reply);
+                    ERL_NIF_TERM kwargs, bool reply, bool task = false);
   void prepare_code(ErlNifEnv* caller_env, const ErlNifPid& caller, ERL_NIF_TERM ref,
                     ERL_NIF_TERM code, ERL_NIF_TERM locals);
 
@@ -53,16 +56,27 @@ class NifJob final : public Job {
   void reply(Interpreter& interp, MessageKind kind, PyObject* result, ReplyGate& gate) override;
   void fail(const Failure& failure, ReplyGate& gate) override;
   void recycle() noexcept override;
+  void cancel_deferred(Interpreter& interp) override;
+
+  // Context thread, attached: the task this request started is done (its done callback).
+  void complete_task(PyObject* task, ReplyGate& gate);
 
  private:
   PyObject* keep(PyObject* obj);  // remembers a decoded object until reply()
   void release_python();
   ERL_NIF_TERM error_from_python(ModuleState* st, const ReplyGate& gate);
   void send(ERL_NIF_TERM result);
+  // A task request whose function returned an awaitable: runs it on the context's loop.
+  // True when the answer is deferred to the task's end (or nobody waits for it).
+  bool start_task(Interpreter& interp, PyObject* awaitable, ReplyGate& gate);
+  void deliver(ERL_NIF_TERM answer, ReplyGate& gate);
 
   ErlNifEnv* env_;
   ErlNifPid caller_{};
   bool reply_ = true;
+  bool task_ = false;
+  PyObject* running_task_ = nullptr;  // while deferred: the asyncio task, for cancel
+  ModuleState* st_ = nullptr;         // while deferred: the interpreter's conversion state
   ERL_NIF_TERM ref_ = 0, module_ = 0, function_ = 0, args_ = 0, kwargs_ = 0, code_ = 0, locals_ = 0;
   std::vector<PyObject*> owned_;  // decoded objects, released in reply()
   std::vector<PyObject*> argv_;

@@ -131,6 +131,8 @@ ErlNifFunc functions[] = {
     {"callback_reply", 2, nif_callback_reply, 0},
     {"call", 6, nif_call, 0},
     {"cast", 5, nif_cast, 0},
+    {"task", 6, nif_task, 0},
+    {"spawn_task", 5, nif_spawn_task, 0},
     {"eval", 4, nif_eval, 0},
     {"exec", 3, nif_exec, 0},
     {"cancel", 2, nif_cancel, 0},

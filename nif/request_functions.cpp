@@ -88,6 +88,32 @@ ERL_NIF_TERM nif_cast(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   });
 }
 
+// task(Ctx, Ref, Module, Function, Args, Kwargs) -> ok | {error, Reason}
+// Module.Function(*Args, **Kwargs); an awaitable result runs as a task of the context's
+// event loop. The caller receives {async_result, Ref, {ok, Value} | {error, Reason}}.
+ERL_NIF_TERM nif_task(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
+  if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.module);
+  if (!is_name(env, argv[3])) return badarg_tuple(env, atoms.function);
+  if (!is_proper_list(env, argv[4])) return badarg_tuple(env, atoms.args);
+  if (!enif_is_map(env, argv[5])) return badarg_tuple(env, atoms.kwargs);
+  return submit(env, argv[0], MessageKind::task, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+    job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true, true);
+  });
+}
+
+// spawn_task(Ctx, Module, Function, Args, Kwargs) -> ok | {error, Reason}: as task/6,
+// answering nobody.
+ERL_NIF_TERM nif_spawn_task(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  if (!is_name(env, argv[1])) return badarg_tuple(env, atoms.module);
+  if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.function);
+  if (!is_proper_list(env, argv[3])) return badarg_tuple(env, atoms.args);
+  if (!enif_is_map(env, argv[4])) return badarg_tuple(env, atoms.kwargs);
+  return submit(env, argv[0], MessageKind::task, 0, [&](NifJob& job, const ErlNifPid& self) {
+    job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false, true);
+  });
+}
+
 // eval(Ctx, Ref, Code, Locals) -> ok | {error, Reason}
 ERL_NIF_TERM nif_eval(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));

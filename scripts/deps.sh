@@ -9,6 +9,9 @@ packages=(
   libcaf-dev libconcurrentqueue-dev
   googletest libgtest-dev
   python3-dev
+  # CPython's own test_asyncio, run against ErlangEventLoop by the Python test layer
+  # (pyenv builds ship it; Debian splits it out).
+  libpython3.11-testsuite
 )
 
 missing=()

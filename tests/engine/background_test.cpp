@@ -39,9 +39,9 @@ class TestBackground : public BackgroundWork {
     return left.count() > 0 ? left : 0us;
   }
 
-  void run() override {
+  void run(bool descriptor_ready) override {
     counters_.runs.fetch_add(1);
-    if (fd_ >= 0) {
+    if (fd_ >= 0 && descriptor_ready) {
       char buf[16];
       if (read(fd_, buf, sizeof buf) > 0) counters_.fd_reads.fetch_add(1);
     }
