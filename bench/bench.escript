@@ -1,29 +1,37 @@
 #!/usr/bin/env escript
 %% erlang_python benchmark (never run by the tests). Run it with
 %%   cmake --build build --target bench      (or: ERL_LIBS=build/lib escript bench/bench.escript)
+%% Arguments pick sections (calls, parallel, state, callbacks, asyncio); none runs them all.
 %% VM flags go in ERL_FLAGS, e.g. ERL_FLAGS="+sbwt very_long".
 -mode(compile).
 
 -define(SEQ, 100000).
+-define(SECTIONS, [{"calls", fun calls/0}, {"parallel", fun parallel_speedup/0},
+                   {"state", fun shared_state/0}, {"callbacks", fun python_calls_erlang/0},
+                   {"asyncio", fun asyncio_tasks/0}]).
 
-main(_) ->
+main(Args) ->
     logger:set_primary_config(level, warning),
     {ok, _} = application:ensure_all_started(erlang_python),
     io:format("erlang_python bench: Python ~s, ~p mode, ~p contexts, ~p schedulers, OTP ~s~n",
               [py:version(), py:execution_mode(), py_context_router:num_contexts(),
                erlang:system_info(schedulers), erlang:system_info(otp_release)]),
     warm_up(),
+    [case lists:keyfind(Name, 1, ?SECTIONS) of
+         {_, Run} -> Run();
+         false -> io:format("no section ~s (sections: ~s)~n",
+                            [Name, lists:join(", ", [N || {N, _} <- ?SECTIONS])])
+     end || Name <- case Args of [] -> [N || {N, _} <- ?SECTIONS]; _ -> Args end],
+    application:stop(erlang_python).
+
+calls() ->
     latency("py:call(math, sqrt, [16])", fun() -> {ok, 4.0} = py:call(math, sqrt, [16]) end),
     latency("py:eval(<<\"1 + 1\">>)", fun() -> {ok, 2} = py:eval(<<"1 + 1">>) end),
     latency("py:spawn_call + py:await", fun() -> {ok, 4.0} = py:await(py:spawn_call(math, sqrt, [16])) end),
     Self = self(),
     latency("py:cast(erlang, send, ...) until the message arrives",
             fun() -> ok = py:cast(erlang, send, [Self, pong]), receive pong -> ok end end),
-    [throughput(C) || C <- [1, 8, 64]],
-    parallel_speedup(),
-    shared_state(),
-    python_calls_erlang(),
-    application:stop(erlang_python).
+    [throughput(C) || C <- [1, 8, 64]].
 
 warm_up() ->
     [{ok, _} = py:call(math, sqrt, [16]) || _ <- lists:seq(1, 20000)],
@@ -164,3 +172,54 @@ python_calls_erlang() ->
 
 count_messages(0, Parent) -> Parent ! counted;
 count_messages(N, Parent) -> receive _ -> count_messages(N - 1, Parent) end.
+
+%% asyncio: py_event_loop:create_task + await round trips (a coroutine that never waits,
+%% and one that waits one turn of the loop), tasks per second from 1 and 50 callers (each
+%% keeping 100 tasks in flight), and how late asyncio.sleep(0.001) wakes.
+asyncio_tasks() ->
+    Ctx = py:context(1),
+    ok = py:exec(Ctx, <<"import asyncio, time\n"
+                        "async def ready():\n"
+                        "    return 1\n"
+                        "async def one_turn():\n"
+                        "    await asyncio.sleep(0)\n"
+                        "    return 1\n"
+                        "async def sleep_error(n, delay):\n"
+                        "    errors = []\n"
+                        "    for _ in range(n):\n"
+                        "        t = time.perf_counter()\n"
+                        "        await asyncio.sleep(delay)\n"
+                        "        errors.append(time.perf_counter() - t - delay)\n"
+                        "    errors.sort()\n"
+                        "    return [sum(errors) / n * 1e6, errors[n * 99 // 100] * 1e6]\n">>),
+    Task = fun(F) -> fun() -> {ok, 1} = py_event_loop:await(py_event_loop:create_task(Ctx, '__main__', F, [])), ok end end,
+    [ok = (Task(F))() || F <- [ready, one_turn], _ <- lists:seq(1, 20000)],
+    latency("py_event_loop:create_task + await (returns at once)", Task(ready)),
+    latency("py_event_loop:create_task + await (one loop turn)", Task(one_turn)),
+    [task_throughput(Ctx, Callers) || Callers <- [1, 50]],
+    {ok, [Mean, P99]} = py_event_loop:run(Ctx, '__main__', sleep_error, [2000, 0.001], #{}, 60000),
+    io:format("asyncio.sleep(0.001) wakes late by                     mean ~6.1f us   p99 ~7.1f us~n",
+              [Mean, P99]).
+
+task_throughput(Ctx, Callers) ->
+    Total = 200000,
+    Each = Total div Callers,
+    Window = 100,
+    Parent = self(),
+    T0 = erlang:monotonic_time(microsecond),
+    Pids = [spawn_link(fun() ->
+                               tasks_in_windows(Ctx, Each, Window),
+                               Parent ! {done, self()}
+                       end) || _ <- lists:seq(1, Callers)],
+    [receive {done, P} -> ok end || P <- Pids],
+    Us = erlang:monotonic_time(microsecond) - T0,
+    io:format("asyncio tasks (one loop turn each), ~2w callers, 100 in flight each ~9w tasks/s~n",
+              [Callers, round(Each * Callers / Us * 1.0e6)]).
+
+tasks_in_windows(_Ctx, Left, _Window) when Left =< 0 ->
+    ok;
+tasks_in_windows(Ctx, Left, Window) ->
+    N = min(Left, Window),
+    Refs = [py_event_loop:create_task(Ctx, '__main__', one_turn, []) || _ <- lists:seq(1, N)],
+    [{ok, 1} = py_event_loop:await(R, 60000) || R <- Refs],
+    tasks_in_windows(Ctx, Left - N, Window).

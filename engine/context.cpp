@@ -3,6 +3,7 @@
 #include "engine/context.hpp"
 
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,6 +29,10 @@ void name_this_thread(std::uint32_t id) {
   std::snprintf(name, sizeof name, "py-ctx-%u", id);
   pthread_setname_np(pthread_self(), name);
 }
+
+// The kernel may fire a sleeping thread's timer up to its "timer slack" late (50 us by
+// default) to batch wake-ups. A context's timers are asyncio's: keep them close to exact.
+void tighten_timer_slack() { prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL); }
 
 }  // namespace
 
@@ -144,6 +149,7 @@ bool Context::start_interpreter(std::unique_ptr<Interpreter> reused, std::string
 
 std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
   name_this_thread(config_.id);
+  tighten_timer_slack();
   os_thread_id_.store(long(syscall(SYS_gettid)), std::memory_order_relaxed);
 
   std::string error;

@@ -77,9 +77,15 @@ std::size_t Mailbox::pop_or_ready(Envelope* out, std::size_t max, std::chrono::m
   for (std::size_t i = 0; i < nfds; ++i) pfds[i + 1] = {fds[i], POLLIN, 0};
 
   // Descriptors first (cheap: a zero-timeout poll), then a short spin on the queue.
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
   timespec zero{0, 0};
   if (ppoll(pfds + 1, nfds, &zero, nullptr) <= 0) {
     if (std::size_t n = spin_pop(out, max, timeout)) return n;
+    if (timeout.count() >= 0) {  // what the spin took counts against the timeout
+      timeout -= std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
+      if (timeout.count() < 0) timeout = std::chrono::microseconds(0);
+    }
     fd_waiting_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with push()
     if (std::size_t n = queue_.try_dequeue_bulk(out, max)) {

@@ -86,6 +86,12 @@ class ErlangEventLoop(asyncio.SelectorEventLoop):
     async def _make_subprocess_transport(self, *args, **kwargs):
         raise NotImplementedError(SUBPROCESSES_REFUSED)
 
+    def close(self):
+        super().close()
+        # The async generator hooks a context leaves installed must not outlive the loop.
+        if sys.get_asyncgen_hooks().firstiter == self._asyncgen_firstiter_hook:
+            sys.set_asyncgen_hooks(firstiter=None, finalizer=None)
+
     # --- driven by the context, as its own loop ---------------------------------------
 
     def _erlang_due(self):
@@ -102,22 +108,32 @@ class ErlangEventLoop(asyncio.SelectorEventLoop):
             return left if left > 0.0 else 0.0
         return _IDLE
 
+    def _timer_due(self):
+        scheduled = self._scheduled
+        return scheduled and scheduled[0]._when <= self.time() + self._clock_resolution
+
     def _erlang_enter(self):
         """Makes this thread run the loop (as run_forever would) for a turn the context
         drives; returns what _erlang_leave() restores."""
         outer = events._get_running_loop()  # a loop this turn runs nested in, if any
-        hooks = sys.get_asyncgen_hooks()
         self._thread_id = threading.get_ident()
+        events._set_running_loop(self)
+        # The async generator hooks (sys.set_asyncgen_hooks is costly: an audit event per
+        # call) stay in place between turns; only a turn nested in another loop's run
+        # puts that loop's back afterwards.
+        hooks = sys.get_asyncgen_hooks()
+        if hooks.firstiter == self._asyncgen_firstiter_hook:
+            return outer, None
         sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
                                finalizer=self._asyncgen_finalizer_hook)
-        events._set_running_loop(self)
-        return outer, hooks
+        return outer, hooks if outer is not None else None
 
     def _erlang_leave(self, saved):
         outer, hooks = saved
         self._stopping = False  # stop() means nothing to a loop that never stops
         events._set_running_loop(outer)
-        sys.set_asyncgen_hooks(*hooks)
+        if hooks is not None:
+            sys.set_asyncgen_hooks(*hooks)
         self._thread_id = None
 
     def _erlang_step(self, poll_io=True):
@@ -128,12 +144,19 @@ class ErlangEventLoop(asyncio.SelectorEventLoop):
         selector = self._selector
         selector._stepping = _POLL if poll_io else _SKIP
         try:
-            rounds = _STEP_ROUNDS
-            while True:
-                self._run_once()
-                rounds -= 1
-                if not self._ready or not rounds:
+            ready = self._ready
+            for _ in range(_STEP_ROUNDS):
+                if poll_io or self._debug or self._timer_due():
+                    self._run_once()
+                else:  # what _run_once comes down to when no I/O and no timer is due
+                    for _ in range(len(ready)):
+                        handle = ready.popleft()
+                        if not handle._cancelled:
+                            handle._run()
+                    handle = None  # no cycle through a raised exception's frame
+                if not ready:
                     break
+                poll_io = False
         except BaseException as exc:  # KeyboardInterrupt or SystemExit out of a callback
             self.call_exception_handler({
                 "message": "a callback of the context's event loop raised", "exception": exc})
