@@ -9,6 +9,7 @@
 #include "nif/log_sink.hpp"
 #include "nif/py_erlang.hpp"
 #include "nif/py_state.hpp"
+#include "nif/py_state_watch.hpp"
 #include "nif/py_types.hpp"
 
 namespace epy::nif {
@@ -259,6 +260,10 @@ int module_exec(PyObject* module) {
   if (!st->ref_type) return -1;
   if (PyModule_AddType(module, st->atom_type) < 0 || PyModule_AddType(module, st->pid_type) < 0 ||
       PyModule_AddType(module, st->ref_type) < 0)
+    return -1;
+  py::Ref state_watch(PyType_FromModuleAndSpec(module, state_watch_spec(), nullptr));
+  if (!state_watch ||
+      PyModule_AddType(module, reinterpret_cast<PyTypeObject*>(state_watch.get())) < 0)
     return -1;
   st->state_full = PyErr_NewExceptionWithDoc(
       "erlang.StateFull", "The shared state reached max_state_entries or max_state_bytes.",

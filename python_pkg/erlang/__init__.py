@@ -40,7 +40,7 @@ from _erlang import (
 __all__ = [
     "Atom", "Pid", "Ref", "send", "call", "self", "whereis", "atom", "ErlangError", "Function",
     "StateFull", "state_set", "state_get", "state_delete", "state_keys", "state_incr",
-    "state_decr", "state_cas", "state_wait",
+    "state_decr", "state_cas", "state_wait", "state_changed",
     "run", "new_event_loop", "spawn_task", "sleep", "schedule", "gather", "wait_for",
     "create_task", "ErlangEventLoop", "ErlangEventLoopPolicy",
 ]
@@ -119,6 +119,32 @@ def wait_for(aw, timeout):
     """v1.8's erlang_asyncio.wait_for: asyncio.wait_for."""
     import asyncio
     return asyncio.wait_for(aw, timeout)
+
+
+def state_changed(key):
+    """Inside a running event loop: an awaitable for key's next change (set, counter step,
+    compare-and-set or delete, made anywhere), giving the value after it (None once
+    deleted). Watching starts with this call. Synchronous code uses state_wait()."""
+    events = sys.modules.get("asyncio.events")
+    loop = events and events._get_running_loop()
+    if loop is None:
+        raise RuntimeError("erlang.state_changed() needs a running event loop "
+                           "(synchronous code: erlang.state_wait(key, timeout))")
+    watch = _erlang._StateWatch(key)
+    fd = watch.fileno()
+    future = loop.create_future()
+
+    def changed():
+        if watch.consume() and not future.done():
+            future.set_result(_erlang.state_get(key))
+
+    def finished(_):
+        loop.remove_reader(fd)
+        watch.close()
+
+    loop.add_reader(fd, changed)
+    future.add_done_callback(finished)
+    return future
 
 
 _LAZY = {"ErlangEventLoop", "ErlangEventLoopPolicy"}

@@ -13,7 +13,7 @@
          tcp_echo_python_client_erlang_server/1, tcp_echo_erlang_client_python_server/1,
          signal_and_subprocess_refusals/1, stop_answers_pending_tasks/1,
          idle_loop_uses_no_cpu/1, nested_requests_run_their_own_loops/1,
-         the_loop_runs_while_a_request_waits/1]).
+         the_loop_runs_while_a_request_waits/1, state_changes_wake_tasks/1]).
 
 -define(HELPERS, <<"
 import asyncio
@@ -50,6 +50,12 @@ async def waits_for_cancel(key):
     except asyncio.CancelledError:
         erlang.state_set(key, 'cancelled')
         raise
+
+
+async def await_change(pid, key):
+    waiting = erlang.state_changed(key)
+    erlang.send(pid, 'watching')
+    return await waiting
 
 
 async def notify_later(pid, message, delay):
@@ -107,7 +113,7 @@ groups() ->
              erlang_sleep_keeps_the_context_serving, tcp_echo_python_client_erlang_server,
              tcp_echo_erlang_client_python_server, signal_and_subprocess_refusals,
              stop_answers_pending_tasks, nested_requests_run_their_own_loops,
-             the_loop_runs_while_a_request_waits],
+             the_loop_runs_while_a_request_waits, state_changes_wake_tasks],
     [{subinterp, [], Cases}, {multi_executor, [], Cases}].
 
 init_per_suite(Config) ->
@@ -404,6 +410,16 @@ the_loop_runs_while_a_request_waits(Config) ->
     %% The tick came while the synchronous sleeper was still sleeping.
     receive {py_result, Waiter, Early} -> ct:fail({loop_stalled_during_wait, Early}) after 0 -> ok end,
     {ok, <<"slept">>} = py:await(Waiter, 5000).
+
+%% await erlang.state_changed(key) in a task wakes for a change made in Erlang.
+state_changes_wake_tasks(Config) ->
+    Ctx = ctx(Config),
+    Key = iolist_to_binary(io_lib:format("el-change-~p", [?config(mode, Config)])),
+    Ref = py_event_loop:create_task(Ctx, el_helpers, await_change, [self(), Key]),
+    receive <<"watching">> -> ok after 5000 -> ct:fail(not_watching) end,
+    ok = py:state_store(Key, #{<<"from">> => erlang}),
+    {ok, #{<<"from">> := erlang}} = py_event_loop:await(Ref, 5000),
+    py:state_remove(Key).
 
 wait_for_state(Key, Value, Left) when Left > 0 ->
     case py:state_fetch(Key) of

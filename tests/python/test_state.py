@@ -11,6 +11,10 @@ from erlang import (StateFull, state_cas, state_decr, state_delete, state_get,
 import epy_fixtures
 
 
+async def _changed_of(key):
+    return await erlang.state_changed(key)
+
+
 class StateTest(unittest.TestCase):
     def setUp(self):
         self.prefix = "py-test-" + uuid.uuid4().hex + "-"
@@ -125,6 +129,43 @@ class StateTest(unittest.TestCase):
         state_set(k, 42)
         waiter.join(10)
         self.assertEqual(result, [42])
+
+    def test_state_changed_in_an_event_loop(self):
+        import asyncio
+        k = self.key("async")
+
+        async def changes():
+            waiting = erlang.state_changed(k)
+            # Other tasks run meanwhile; the change comes from one of them.
+            asyncio.get_running_loop().call_later(0.02, state_set, k, "first")
+            first = await waiting
+            # ...or from another thread; a delete gives None.
+            threading.Timer(0.02, state_delete, (k,)).start()
+            deleted = await erlang.state_changed(k)
+            counted = erlang.state_changed(k)
+            state_incr(k, 5)
+            return first, deleted, await counted
+
+        self.assertEqual(erlang.run(changes()), ("first", None, 5))
+
+    def test_state_changed_with_a_timeout_stops_watching(self):
+        import asyncio
+        k = self.key("async-timeout")
+
+        async def times_out():
+            with self.assertRaises(asyncio.TimeoutError):
+                await asyncio.wait_for(erlang.state_changed(k), 0.02)
+            state_set(k, 1)  # nobody listens any more: nothing breaks
+            await asyncio.sleep(0.01)
+            return "ok"
+
+        self.assertEqual(erlang.run(times_out()), "ok")
+
+    def test_state_changed_needs_a_loop(self):
+        with self.assertRaisesRegex(RuntimeError, "state_wait"):
+            erlang.state_changed(self.key("sync"))
+        with self.assertRaises(TypeError):
+            erlang.run(_changed_of(42))
 
     def test_state_full_is_a_memory_error(self):
         self.assertTrue(issubclass(StateFull, MemoryError))
