@@ -17,7 +17,6 @@ namespace epy {
 
 namespace {
 
-constexpr std::size_t kBatch = 64;
 // A background kept busy (by requests or by its own work) still looks at its descriptor
 // this often.
 constexpr std::chrono::milliseconds kBackgroundPollEvery{1};
@@ -164,51 +163,56 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
   state_.compare_exchange_strong(expected, State::running);
   if (config_.on_ready) config_.on_ready(true, {});
 
-  Envelope batch[kBatch];
   bool running = true;
   while (running) {
-    std::size_t n = mailbox_.try_pop(batch, kBatch);
-    if (n == 0) {
-      // Idle: give the background its turn, or sleep until a message, its descriptor or
-      // its next timer.
-      int fd = -1;
-      const auto due = background_due(&fd);
-      if (due.count() == 0) {
-        run_background(descriptor_overdue(fd));
-        continue;
-      }
-      unsigned ready = 0;
-      interp_->detach();
-      n = fd >= 0 ? mailbox_.pop_or_ready(batch, kBatch, due, &fd, 1, &ready)
-                  : mailbox_.pop(batch, kBatch, due);
-      interp_->attach();
+    if (!has_pending()) {
+      std::size_t n = mailbox_.try_pop(pending_, kBatch);
       if (n == 0) {
-        run_background(ready != 0);  // its descriptor or its timer
-        continue;
+        // Idle: give the background its turn, or sleep until a message, its descriptor
+        // or its next timer.
+        int fd = -1;
+        const auto due = background_due(&fd);
+        if (due.count() == 0) {
+          run_background(descriptor_overdue(fd));
+          continue;
+        }
+        unsigned ready = 0;
+        interp_->detach();
+        n = fd >= 0 ? mailbox_.pop_or_ready(pending_, kBatch, due, &fd, 1, &ready)
+                    : mailbox_.pop(pending_, kBatch, due);
+        interp_->attach();
+        if (n == 0) {
+          run_background(ready != 0);  // its descriptor or its timer
+          continue;
+        }
       }
+      pending_next_ = 0;
+      pending_end_ = n;
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      if (running) {
-        running = dispatch(batch[i]);
-      } else if (is_request(batch[i].kind)) {
-        const Ticket t = table_.ticket_of(batch[i].slot);
-        answer_with_stop_failure(t);
-        table_.release(t);
-      }
-    }
+    // One at a time from the shared batch: a request that waits serves the rest of it
+    // (serve_until), so nothing taken from the mailbox waits behind it.
+    while (running && has_pending()) running = dispatch(pending_[pending_next_++]);
+    if (!running) break;
     // Keep the background going under a steady stream of requests too: what is due, and
     // now and then its descriptor (which only a wait would otherwise look at).
-    if (running && background_) {
+    if (background_) {
       int fd = -1;
       const auto due = background_due(&fd);
       const bool overdue = descriptor_overdue(fd);
       if (due.count() == 0 || overdue) run_background(overdue);
     }
     // Executors share one GIL: let the others in between batches.
-    if (running && interp_->mode() == InterpreterMode::multi_executor) {
+    if (interp_->mode() == InterpreterMode::multi_executor) {
       interp_->detach();
       interp_->attach();
     }
+  }
+  while (has_pending()) {  // taken from the mailbox after the stop
+    const Envelope e = pending_[pending_next_++];
+    if (!is_request(e.kind)) continue;
+    const Ticket t = table_.ticket_of(e.slot);
+    answer_with_stop_failure(t);
+    table_.release(t);
   }
   if (!stopping_.load()) stop({FailureKind::shutting_down, {}});
   return finish({});
@@ -262,7 +266,6 @@ bool Context::set_background(std::unique_ptr<BackgroundWork> work) {
 
 Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
                                          Clock::time_point deadline, int fd, bool* fd_ready) {
-  Envelope batch[kBatch];
   // Even a wait whose deadline has passed serves what is queued once (erlang.schedule()).
   for (bool served_once = false;; served_once = true) {
     if (ready()) return WaitResult::ready;
@@ -270,6 +273,15 @@ Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
     if (latch_.take_pending()) return WaitResult::interrupted;
     const auto now = Clock::now();
     if (now >= deadline && served_once) return WaitResult::timed_out;
+    // What the loops above this wait took from the mailbox comes first, one envelope at
+    // a time (a request served here may wait in turn).
+    if (has_pending()) {
+      const Envelope e = pending_[pending_next_];
+      if (e.kind == MessageKind::stop) return WaitResult::stopping;  // for the main loop
+      ++pending_next_;
+      serve_nested(e);
+      continue;
+    }
     auto left = deadline == Clock::time_point::max() ? std::chrono::microseconds(-1)
                 : now >= deadline
                     ? std::chrono::microseconds(0)
@@ -291,28 +303,24 @@ Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
 
     unsigned readable = 0;
     interp_->detach();
-    const std::size_t n = nfds ? mailbox_.pop_or_ready(batch, kBatch, left, fds, nfds, &readable)
-                               : mailbox_.pop(batch, kBatch, left);
+    const std::size_t n = nfds ? mailbox_.pop_or_ready(pending_, kBatch, left, fds, nfds, &readable)
+                               : mailbox_.pop(pending_, kBatch, left);
     interp_->attach();
+    pending_next_ = 0;
+    pending_end_ = n;
     if (fd >= 0 && (readable & 1u) && fd_ready) *fd_ready = true;
     const bool background_readable = background_fd >= 0 && ((readable >> (fd >= 0 ? 1 : 0)) & 1u);
     if (!background_ran && (background_readable || (n == 0 && due.count() > 0)))
       run_background(background_readable);
-    bool stop_seen = false;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (batch[i].kind == MessageKind::stop) {
-        stop_seen = true;
-      } else if (is_request(batch[i].kind)) {
-        run_request(batch[i]);  // nested: this request waits meanwhile (or, once the
-                                // context is stopping, is answered with the failure)
-      } else if (batch[i].kind == MessageKind::cancel) {
-        cancel_deferred_work(batch[i].slot);
-      }
-    }
-    if (stop_seen) {
-      mailbox_.push({MessageKind::stop, 0});  // for the main loop, after this request
-      return WaitResult::stopping;
-    }
+  }
+}
+
+void Context::serve_nested(const Envelope& e) {
+  if (is_request(e.kind)) {
+    run_request(e);  // the waiting request waits meanwhile (or, once the context is
+                     // stopping, this one is answered with the failure)
+  } else if (e.kind == MessageKind::cancel) {
+    cancel_deferred_work(e.slot);
   }
 }
 

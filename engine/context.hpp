@@ -170,6 +170,8 @@ class Context : public std::enable_shared_from_this<Context> {
   // After run(): wakes wait_stopped() and calls on_finished.
   void announce_finished();
   bool dispatch(const Envelope& envelope);
+  void serve_nested(const Envelope& envelope);  // one envelope, inside serve_until
+  bool has_pending() const { return pending_next_ < pending_end_; }
   void run_request(const Envelope& envelope);
   void cancel_deferred_work(std::uint32_t slot);
   void run_background(bool descriptor_ready);
@@ -201,6 +203,12 @@ class Context : public std::enable_shared_from_this<Context> {
   bool done_ = false;
 
   Job* current_job_ = nullptr;  // context thread only
+  // Envelopes taken from the mailbox and not yet served, shared by the main loop and every
+  // serve_until above it on the stack (context thread only).
+  static constexpr std::size_t kBatch = 64;
+  Envelope pending_[kBatch];
+  std::size_t pending_next_ = 0;
+  std::size_t pending_end_ = 0;
   std::unique_ptr<BackgroundWork> background_;
   bool in_background_ = false;
   Clock::time_point background_polled_at_{};  // when run() last looked at its descriptor

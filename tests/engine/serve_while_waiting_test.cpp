@@ -60,6 +60,28 @@ TEST_P(ServeWhileWaiting, OtherRequestsRunWhileOneWaits) {
   EXPECT_EQ(woken->value, "'ready'");
 }
 
+TEST_P(ServeWhileWaiting, RequestsTakenWithTheWaiterInOneBatchAreServed) {
+  // While request 0 keeps the context busy, 1 (which will wait) and 2 queue up, so the
+  // context takes them from its mailbox together: 2 must not wait behind 1.
+  const std::string k = key("batch");
+  submit(*ctx_, inbox_, MessageKind::exec, 0, "import time\ntime.sleep(0.1)");
+  wait_until_executing();
+  submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + k + "', 30.0)");
+  submit(*ctx_, inbox_, MessageKind::eval, 2, "2 + 2");
+  auto first = inbox_.pop();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->request, 0u);
+  auto second = inbox_.pop();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->request, 2u);
+  EXPECT_EQ(second->value, "4");
+  engine().state().set(k, StateValue::of_integer(1));
+  auto third = inbox_.pop();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->request, 1u);
+  EXPECT_EQ(third->value, "'ready'");
+}
+
 TEST_P(ServeWhileWaiting, AChangeFromAnotherThreadWakesTheWaiter) {
   const std::string k = key("other-thread");
   submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + k + "', 30.0)");
