@@ -29,6 +29,15 @@
 -export([cast/5]).
 -export([task/6]).
 -export([spawn_task/5]).
+-export([channel_new/1]).
+-export([channel_send/2]).
+-export([channel_send_wait/3]).
+-export([channel_receive/2]).
+-export([channel_try_receive/1]).
+-export([channel_cancel/2]).
+-export([channel_close/1]).
+-export([channel_info/1]).
+-export([is_channel/1]).
 -export([eval/4]).
 -export([exec/3]).
 -export([cancel/2]).
@@ -58,7 +67,8 @@ priv_dir() ->
 
 -define(NOT_LOADED, erlang:nif_error({not_loaded, ?MODULE})).
 
-%% #{python_version, subinterp_supported, free_threaded, atom_budget}
+%% #{python_version, subinterp_supported, free_threaded, atom_budget, live_channels,
+%%   live_channel_messages}
 engine_info() -> ?NOT_LOADED.
 
 %% (Ref, Id, Mode, Opts) -> {ok, Resource} | {error, Reason}; the caller owns the context
@@ -83,6 +93,15 @@ call(_Ctx, _Ref, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
 cast(_Ctx, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
 task(_Ctx, _Ref, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
 spawn_task(_Ctx, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
+channel_new(_MaxBytes) -> ?NOT_LOADED.
+channel_send(_Ch, _Term) -> ?NOT_LOADED.
+channel_send_wait(_Ch, _Term, _Tag) -> ?NOT_LOADED.
+channel_receive(_Ch, _Tag) -> ?NOT_LOADED.
+channel_try_receive(_Ch) -> ?NOT_LOADED.
+channel_cancel(_Ch, _Tag) -> ?NOT_LOADED.
+channel_close(_Ch) -> ?NOT_LOADED.
+channel_info(_Ch) -> ?NOT_LOADED.
+is_channel(_Term) -> ?NOT_LOADED.
 eval(_Ctx, _Ref, _Code, _Locals) -> ?NOT_LOADED.
 exec(_Ctx, _Ref, _Code) -> ?NOT_LOADED.
 

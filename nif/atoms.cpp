@@ -19,6 +19,12 @@ void make_atoms(ErlNifEnv* env) {
   atoms.bytes = a("bytes");
   atoms.py_result = a("py_result");
   atoms.async_result = a("async_result");
+  atoms.py_channel_ready = a("py_channel_ready");
+  atoms.py_channel_room = a("py_channel_room");
+  atoms.busy = a("busy");
+  atoms.empty = a("empty");
+  atoms.closed = a("closed");
+  atoms.waiting = a("waiting");
   atoms.py_context_ready = a("py_context_ready");
   atoms.py_context_stopped = a("py_context_stopped");
   atoms.badarg = a("badarg");

@@ -11,6 +11,7 @@ struct Atoms {
   ERL_NIF_TERM py_result, async_result, py_context_ready, py_context_stopped;
   ERL_NIF_TERM badarg, overloaded, shutting_down, context_died, no_context, interrupted;
   ERL_NIF_TERM cancelled, not_pending, all;
+  ERL_NIF_TERM py_channel_ready, py_channel_room, busy, empty, closed, waiting;
   ERL_NIF_TERM subinterp, multi_executor, free_threaded;
   ERL_NIF_TERM normal, shutdown, killed, unknown;
   ERL_NIF_TERM args, kwargs, module, function, code, locals, context, options;

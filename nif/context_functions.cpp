@@ -6,6 +6,8 @@
 #include "engine/python/runtime.hpp"
 #include "engine/router.hpp"
 #include "nif/atoms.hpp"
+#include "nif/channel_payload.hpp"
+#include "nif/channel_resource.hpp"
 #include "nif/caller_env.hpp"
 #include "nif/convert.hpp"
 #include "nif/log_sink.hpp"
@@ -120,6 +122,8 @@ ERL_NIF_TERM nif_engine_info(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
             state.engine->subinterp_supported() ? atoms.true_ : atoms.false_);
   map = put(env, map, "free_threaded", PythonRuntime::free_threaded() ? atoms.true_ : atoms.false_);
   map = put(env, map, "atom_budget", enif_make_long(env, atom_budget()));
+  map = put(env, map, "live_channels", enif_make_long(env, live_channels()));
+  map = put(env, map, "live_channel_messages", enif_make_long(env, live_messages()));
   return map;
 }
 

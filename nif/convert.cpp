@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "nif/atoms.hpp"
+#include "nif/channel_resource.hpp"
+#include "nif/py_channel.hpp"
 
 namespace epy::nif {
 
@@ -241,7 +243,11 @@ PyObject* convert(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM term, int depth)
     case ERL_NIF_TERM_TYPE_TUPLE: return tuple_to_python(st, env, term, depth);
     case ERL_NIF_TERM_TYPE_MAP: return map_to_python(st, env, term, depth);
     case ERL_NIF_TERM_TYPE_PID: return make_pid(st, env, term);
-    case ERL_NIF_TERM_TYPE_REFERENCE: return make_ref(st, env, term);
+    case ERL_NIF_TERM_TYPE_REFERENCE: {
+      ChannelResource* channel;
+      if (get_channel(env, term, &channel)) return make_channel_object(st, channel);
+      return make_ref(st, env, term);
+    }
     case ERL_NIF_TERM_TYPE_FUN:
       PyErr_SetString(PyExc_TypeError, "cannot convert an Erlang fun to Python");
       return nullptr;
@@ -483,6 +489,7 @@ bool to_term_at(ModuleState* st, ErlNifEnv* env, PyObject* obj, ERL_NIF_TERM* ou
     return bytes_to_term(env, PyBytes_AS_STRING(obj), std::size_t(PyBytes_GET_SIZE(obj)), out);
   if (type == st->pid_type) return pid_to_term(env, obj, out);
   if (type == st->ref_type) return ref_to_term(env, obj, out);
+  if (ChannelResource* channel = channel_of(st, obj)) return (*out = channel_term(env, channel)), true;
   // Subclasses (IntEnum, namedtuple, OrderedDict, ...) and the remaining types.
   if (PyLong_Check(obj)) return long_to_term(env, obj, out);
   if (PyFloat_Check(obj)) return float_to_term(env, PyFloat_AS_DOUBLE(obj), out);

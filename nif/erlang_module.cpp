@@ -10,6 +10,7 @@
 #include "nif/py_erlang.hpp"
 #include "nif/py_state.hpp"
 #include "nif/py_state_watch.hpp"
+#include "nif/py_channel.hpp"
 #include "nif/py_types.hpp"
 
 namespace epy::nif {
@@ -245,6 +246,8 @@ PyMethodDef module_methods[] = {
     {"_wait", EPY_FASTCALL(py_wait),
      "_wait(fd, timeout) -> True (fd readable), False (timed out), None (not a context thread)"},
     {"_sleep", py_sleep, METH_O, "_sleep(seconds): wait while the context serves its mailbox"},
+    {"_set_channel_class", py_set_channel_class, METH_O,
+     "The class (a subclass of Channel) that channels arriving from Erlang get."},
 #undef EPY_FASTCALL
     {nullptr, nullptr, 0, nullptr},
 };
@@ -276,6 +279,7 @@ int module_exec(PyObject* module) {
       PyExc_Exception, nullptr);
   if (!st->erlang_error || PyModule_AddObjectRef(module, "ErlangError", st->erlang_error) < 0)
     return -1;
+  if (!add_channel_types(module, st)) return -1;
   st->atoms = new AtomCache();
   return 0;
 }
@@ -287,7 +291,7 @@ int module_traverse(PyObject* module, visitproc visit, void* arg) {
   Py_VISIT(st->ref_type);
   Py_VISIT(st->state_full);
   Py_VISIT(st->erlang_error);
-  return 0;
+  return traverse_channel_types(st, visit, arg);
 }
 
 int module_clear(PyObject* module) {
@@ -298,6 +302,7 @@ int module_clear(PyObject* module) {
   Py_CLEAR(st->ref_type);
   Py_CLEAR(st->state_full);
   Py_CLEAR(st->erlang_error);
+  clear_channel_types(st);
   return 0;
 }
 
@@ -329,6 +334,11 @@ PyModuleDef module_def = {
 };
 
 }  // namespace
+
+ModuleState* module_state_of_type(PyTypeObject* type) {
+  PyObject* module = PyType_GetModuleByDef(type, &module_def);  // borrowed
+  return module ? module_state_of(module) : nullptr;
+}
 
 ModuleState* module_state_of(PyObject* module) {
   return static_cast<ModuleState*>(PyModule_GetState(module));

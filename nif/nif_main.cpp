@@ -7,6 +7,7 @@
 #include <string>
 
 #include "nif/atoms.hpp"
+#include "nif/channel_resource.hpp"
 #include "nif/convert.hpp"
 #include "nif/nif_functions.hpp"
 #include "nif/nif_state.hpp"
@@ -94,7 +95,9 @@ int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
     state->engine->state().set_global_watcher(&state->subscriptions);
     g_state = state;
   }
-  if (!open_resource_types(env, *g_state) || !g_state->subscriptions.open_resource_type(env)) return 3;
+  if (!open_resource_types(env, *g_state) || !g_state->subscriptions.open_resource_type(env) ||
+      !open_channel_resource_type(env))
+    return 3;
   *priv_data = g_state;
   return 0;
 }
@@ -102,7 +105,10 @@ int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
 int upgrade(ErlNifEnv* env, void** priv_data, void** old_priv_data, ERL_NIF_TERM load_info) {
   *priv_data = *old_priv_data;
   auto& state = *static_cast<NifState*>(*priv_data);
-  return open_resource_types(env, state) && state.subscriptions.open_resource_type(env) ? 0 : 3;
+  return open_resource_types(env, state) && state.subscriptions.open_resource_type(env) &&
+                 open_channel_resource_type(env)
+             ? 0
+             : 3;
 }
 
 void unload(ErlNifEnv*, void*) {
@@ -133,6 +139,15 @@ ErlNifFunc functions[] = {
     {"cast", 5, nif_cast, 0},
     {"task", 6, nif_task, 0},
     {"spawn_task", 5, nif_spawn_task, 0},
+    {"channel_new", 1, nif_channel_new, 0},
+    {"channel_send", 2, nif_channel_send, 0},
+    {"channel_send_wait", 3, nif_channel_send_wait, 0},
+    {"channel_receive", 2, nif_channel_receive, 0},
+    {"channel_try_receive", 1, nif_channel_try_receive, 0},
+    {"channel_cancel", 2, nif_channel_cancel, 0},
+    {"channel_close", 1, nif_channel_close, 0},
+    {"channel_info", 1, nif_channel_info, 0},
+    {"is_channel", 1, nif_is_channel, 0},
     {"eval", 4, nif_eval, 0},
     {"exec", 3, nif_exec, 0},
     {"cancel", 2, nif_cancel, 0},

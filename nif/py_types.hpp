@@ -47,11 +47,17 @@ struct ModuleState {
   PyTypeObject* ref_type;
   PyObject* state_full;    // erlang.StateFull, a MemoryError
   PyObject* erlang_error;  // erlang.ErlangError
+  PyTypeObject* channel_type;  // _erlang.Channel, the base of erlang.channel.Channel
+  PyTypeObject* channel_class; // erlang.channel.Channel, once imported (what receivers get)
+  PyTypeObject* async_receiver_type;
+  PyObject* channel_closed;    // erlang.channel.ChannelClosed
   AtomCache* atoms;
 };
 
 // The interpreter's `_erlang` module state (imports the module on first use). Attached.
 ModuleState* module_state_of(PyObject* module);
+// The state of the `_erlang` module that defined `type` (or a base of it).
+ModuleState* module_state_of_type(PyTypeObject* type);
 
 // PyInit__erlang, registered with PyImport_AppendInittab before Python starts.
 PyObject* init_erlang_module();
