@@ -1,14 +1,15 @@
 #!/usr/bin/env escript
 %% erlang_python benchmark (never run by the tests). Run it with
 %%   cmake --build build --target bench      (or: ERL_LIBS=build/lib escript bench/bench.escript)
-%% Arguments pick sections (calls, parallel, state, callbacks, asyncio); none runs them all.
+%% Arguments pick sections (calls, parallel, state, callbacks, asyncio, channels); none runs
+%% them all.
 %% VM flags go in ERL_FLAGS, e.g. ERL_FLAGS="+sbwt very_long".
 -mode(compile).
 
 -define(SEQ, 100000).
 -define(SECTIONS, [{"calls", fun calls/0}, {"parallel", fun parallel_speedup/0},
                    {"state", fun shared_state/0}, {"callbacks", fun python_calls_erlang/0},
-                   {"asyncio", fun asyncio_tasks/0}]).
+                   {"asyncio", fun asyncio_tasks/0}, {"channels", fun channels/0}]).
 
 main(Args) ->
     logger:set_primary_config(level, warning),
@@ -223,3 +224,48 @@ tasks_in_windows(Ctx, Left, Window) ->
     Refs = [py_event_loop:create_task(Ctx, '__main__', one_turn, []) || _ <- lists:seq(1, N)],
     [{ok, 1} = py_event_loop:await(R, 60000) || R <- Refs],
     tasks_in_windows(Ctx, Left - N, Window).
+
+%% Channels: Erlang -> Python throughput (one producer process; one consuming context
+%% summing integers, then two), and the ping round trip Erlang send -> Python receive ->
+%% erlang.send back.
+channels() ->
+    Code = <<"import erlang\n"
+             "def total(channel):\n"
+             "    s = 0\n"
+             "    for msg in channel:\n"
+             "        s += msg\n"
+             "    return s\n"
+             "def pong(channel, pid, n):\n"
+             "    for _ in range(n):\n"
+             "        erlang.send(pid, channel.receive())\n">>,
+    Contexts = py_context_router:contexts(),
+    [ok = py:exec(C, Code) || C <- Contexts],
+    N = 2000000,
+    [begin
+         Consumers = lists:sublist(Contexts, K),
+         {ok, Ch} = py_channel:new(),
+         Refs = [py:spawn_call(C, '__main__', total, [Ch]) || C <- Consumers],
+         T0 = erlang:monotonic_time(microsecond),
+         produce(Ch, N),
+         ok = py_channel:close(Ch),
+         Sum = lists:sum([begin {ok, S} = py:await(R, 120000), S end || R <- Refs]),
+         Us = erlang:monotonic_time(microsecond) - T0,
+         Sum = N * (N + 1) div 2,
+         io:format("channel, 1 Erlang producer -> ~w consuming context(s)          ~9w msgs/s~n",
+                   [K, round(N / Us * 1.0e6)])
+     end || K <- [1, min(2, length(Contexts))]],
+    Ctx = hd(Contexts),
+    {ok, Ch} = py_channel:new(),
+    Pings = ?SEQ + 20000,
+    Ref = py:spawn_call(Ctx, '__main__', pong, [Ch, self(), Pings]),
+    [ping(Ch, I) || I <- lists:seq(1, 20000)],  % warm up
+    latency("channel ping (send -> receive() -> erlang.send)",
+            fun() -> ping(Ch, x) end),
+    {ok, _} = py:await(Ref, 60000).
+
+produce(_Ch, 0) -> ok;
+produce(Ch, N) -> ok = py_channel:send(Ch, N), produce(Ch, N - 1).
+
+ping(Ch, Msg) ->
+    ok = py_channel:send(Ch, Msg),
+    receive Msg -> ok end.
