@@ -2,16 +2,15 @@
 
 #include "nif/py_channel.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cmath>
+#include <memory>
 
 #include "channels/thread_waiter.hpp"
 #include "engine/context.hpp"
 #include "nif/channel_payload.hpp"
 #include "nif/convert.hpp"
+#include "nif/event_fd.hpp"
 
 namespace epy::nif {
 
@@ -46,15 +45,11 @@ class ContextWaiter final : public channels::ChannelWaiter {
 // A receiver in an event loop: an eventfd the loop watches (loop.add_reader).
 class EventFdWaiter final : public channels::ChannelWaiter {
  public:
-  explicit EventFdWaiter(int fd) : fd_(fd) {}
   bool notify() override {
-    const std::uint64_t one = 1;
-    (void)!write(fd_, &one, sizeof one);
+    event.signal();
     return true;
   }
-
- private:
-  int fd_;
+  EventFd event;
 };
 
 Channel& channel_of_object(PyObject* self) {
@@ -331,32 +326,28 @@ PyObject* channel_repr(PyObject* self) {
 struct AsyncReceiverObject {
   PyObject_HEAD
   ChannelResource* res;
-  EventFdWaiter* waiter;
-  int fd;
+  EventFdWaiter* waiter;  // nullptr once closed
 };
 
 void receiver_close_impl(AsyncReceiverObject* self) {
-  if (self->fd < 0) return;
+  if (!self->waiter) return;
   self->res->channel.stop_waiting(self->waiter);  // a wake-up it got is handed on
+  self->waiter->event.close();
   delete self->waiter;
-  close(self->fd);
-  self->fd = -1;
+  self->waiter = nullptr;
   release_channel(self->res);
 }
 
 PyObject* channel_async_receiver(PyObject* self, PyObject*) {
   ModuleState* st = state_of(self);
+  auto waiter = std::make_unique<EventFdWaiter>();
+  if (!waiter->event.open()) return nullptr;
   auto* r = reinterpret_cast<AsyncReceiverObject*>(
       st->async_receiver_type->tp_alloc(st->async_receiver_type, 0));
   if (!r) return nullptr;
-  r->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (r->fd < 0) {
-    Py_DECREF(r);
-    return PyErr_SetFromErrno(PyExc_OSError);
-  }
   r->res = reinterpret_cast<ChannelObject*>(self)->res;
   keep_channel(r->res);
-  r->waiter = new EventFdWaiter(r->fd);
+  r->waiter = waiter.release();
   return reinterpret_cast<PyObject*>(r);
 }
 
@@ -368,13 +359,16 @@ void receiver_dealloc(PyObject* obj) {
   Py_DECREF(type);
 }
 
+constexpr const char* kReceiverClosed = "the receiver is closed";
+
+PyObject* raise_receiver_closed() {
+  PyErr_SetString(PyExc_ValueError, kReceiverClosed);
+  return nullptr;
+}
+
 PyObject* receiver_fileno(PyObject* obj, PyObject*) {
   auto* self = reinterpret_cast<AsyncReceiverObject*>(obj);
-  if (self->fd < 0) {
-    PyErr_SetString(PyExc_ValueError, "the receiver is closed");
-    return nullptr;
-  }
-  return PyLong_FromLong(self->fd);
+  return self->waiter ? self->waiter->event.fileno(kReceiverClosed) : raise_receiver_closed();
 }
 
 // poll() -> (message,) | None (registered: the descriptor becomes readable when a
@@ -382,12 +376,8 @@ PyObject* receiver_fileno(PyObject* obj, PyObject*) {
 PyObject* receiver_poll(PyObject* obj, PyObject*) {
   auto* self = reinterpret_cast<AsyncReceiverObject*>(obj);
   ModuleState* st = state_of(obj);
-  if (self->fd < 0) {
-    PyErr_SetString(PyExc_ValueError, "the receiver is closed");
-    return nullptr;
-  }
-  std::uint64_t count;
-  (void)!read(self->fd, &count, sizeof count);  // consume the wake-up
+  if (!self->waiter) return raise_receiver_closed();
+  self->waiter->event.consume();  // this wake-up is being used
   Payload message;
   switch (self->res->channel.receive_or_wait(&message, self->waiter)) {
     case Channel::WaitResult::received: {

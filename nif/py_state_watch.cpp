@@ -2,13 +2,11 @@
 
 #include "nif/py_state_watch.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <cstdint>
+#include <memory>
 #include <string>
 
 #include "engine/state_store.hpp"
+#include "nif/event_fd.hpp"
 #include "nif/nif_state.hpp"
 #include "nif/state_codec.hpp"
 
@@ -22,31 +20,23 @@ StateStore& store() { return global_nif_state().engine->state(); }
 // signals the descriptor.
 class EventFdWatcher final : public StateWatcher {
  public:
-  explicit EventFdWatcher(int fd) : fd_(fd) {}
-  void state_changed(const std::string&, const StateValue*) override {
-    const std::uint64_t one = 1;
-    (void)!write(fd_, &one, sizeof one);
-  }
-
- private:
-  int fd_;
+  void state_changed(const std::string&, const StateValue*) override { event.signal(); }
+  EventFd event;
 };
 
 struct StateWatchObject {
   PyObject_HEAD
   std::string* key;
-  EventFdWatcher* watcher;
-  int fd;
+  EventFdWatcher* watcher;  // nullptr once closed
 };
 
 void close_watch(StateWatchObject* self) {
-  if (self->fd < 0) return;
+  if (!self->watcher) return;
   // After unwatch() returns the store never calls the watcher again: then close.
   store().unwatch(*self->key, self->watcher);
+  self->watcher->event.close();
   delete self->watcher;
   self->watcher = nullptr;
-  close(self->fd);
-  self->fd = -1;
 }
 
 int watch_init(PyObject* obj, PyObject* args, PyObject* kwargs) {
@@ -56,15 +46,12 @@ int watch_init(PyObject* obj, PyObject* args, PyObject* kwargs) {
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O", const_cast<char**>(names), &key_obj)) return -1;
   std::string key;
   if (!state_key(key_obj, &key)) return -1;
-  if (self->fd >= 0) close_watch(self);
-  self->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (self->fd < 0) {
-    PyErr_SetFromErrno(PyExc_OSError);
-    return -1;
-  }
+  close_watch(self);
+  auto watcher = std::make_unique<EventFdWatcher>();
+  if (!watcher->event.open()) return -1;
   if (!self->key) self->key = new std::string;
   *self->key = std::move(key);
-  self->watcher = new EventFdWatcher(self->fd);
+  self->watcher = watcher.release();
   store().watch(*self->key, self->watcher);
   return 0;
 }
@@ -74,7 +61,6 @@ PyObject* watch_new(PyTypeObject* type, PyObject*, PyObject*) {
   if (!self) return nullptr;
   self->key = nullptr;
   self->watcher = nullptr;
-  self->fd = -1;
   return reinterpret_cast<PyObject*>(self);
 }
 
@@ -89,18 +75,16 @@ void watch_dealloc(PyObject* obj) {
 
 PyObject* watch_fileno(PyObject* obj, PyObject*) {
   auto* self = reinterpret_cast<StateWatchObject*>(obj);
-  if (self->fd < 0) {
+  if (!self->watcher) {
     PyErr_SetString(PyExc_ValueError, "the state watch is closed");
     return nullptr;
   }
-  return PyLong_FromLong(self->fd);
+  return self->watcher->event.fileno("the state watch is closed");
 }
 
 PyObject* watch_consume(PyObject* obj, PyObject*) {
   auto* self = reinterpret_cast<StateWatchObject*>(obj);
-  std::uint64_t count = 0;
-  if (self->fd < 0 || read(self->fd, &count, sizeof count) != sizeof count) Py_RETURN_FALSE;
-  return PyBool_FromLong(count > 0);
+  return PyBool_FromLong(self->watcher && self->watcher->event.consume());
 }
 
 PyObject* watch_close(PyObject* obj, PyObject*) {

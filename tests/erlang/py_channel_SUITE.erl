@@ -111,29 +111,16 @@ groups() ->
     [{subinterp, [], Cases}, {multi_executor, [], Cases}].
 
 init_per_suite(Config) ->
-    Dir = filename:join(?config(priv_dir, Config), "python"),
-    ok = filelib:ensure_dir(filename:join(Dir, "x")),
-    ok = file:write_file(filename:join(Dir, "pipeline.py"), ?HELPERS),
-    application:load(erlang_python),
-    ok = application:set_env(erlang_python, paths, [Dir]),
-    {ok, _} = application:ensure_all_started(erlang_python),
-    Config.
+    epy_ct:start_with_python_module(Config, pipeline, ?HELPERS).
 
 end_per_suite(_Config) ->
-    application:stop(erlang_python),
-    application:unset_env(erlang_python, paths).
+    epy_ct:stop().
 
 init_per_group(Mode, Config) ->
-    Resolved = case Mode =:= multi_executor orelse py:subinterp_supported() of
-                   true -> Mode;
-                   false -> multi_executor
-               end,
-    Ctxs = [begin {ok, C} = py_context:start_link(800 + I, Resolved), unlink(C), C end
-            || I <- [1, 2]],
-    [{ctxs, Ctxs}, {mode, Resolved} | Config].
+    epy_ct:mode_contexts(Mode, [801, 802], Config).
 
 end_per_group(_Mode, Config) ->
-    [py_context:stop(C) || C <- ?config(ctxs, Config)].
+    epy_ct:stop_contexts(Config).
 
 ctx(Config) -> hd(?config(ctxs, Config)).
 other_ctx(Config) -> lists:last(?config(ctxs, Config)).
@@ -391,7 +378,7 @@ unreferenced_channels_are_freed(_Config) ->
     receive done -> ok after 60000 -> ct:fail(slow) end,
     unlink(Pid),
     py_context:stop(Ctx),
-    ok = wait_until(fun() ->
+    ok = epy_ct:wait_until(fun() ->
                             erlang:garbage_collect(),
                             #{live_channels := C, live_channel_messages := M} = py_nif:engine_info(),
                             C =< C0 andalso M =< M0
@@ -428,12 +415,4 @@ channels_as_values(Config) ->
 %%% ------------------------------------------------------------------------------------
 
 wait_for_receivers(Ch, N) ->
-    ok = wait_until(fun() -> maps:get(receivers, py_channel:info(Ch)) >= N end, 5000).
-
-wait_until(Fun, Left) when Left > 0 ->
-    case Fun() of
-        true -> ok;
-        false -> timer:sleep(5), wait_until(Fun, Left - 5)
-    end;
-wait_until(_Fun, _) ->
-    timeout.
+    ok = epy_ct:wait_until(fun() -> maps:get(receivers, py_channel:info(Ch)) >= N end, 5000).

@@ -117,38 +117,21 @@ groups() ->
     [{subinterp, [], Cases}, {multi_executor, [], Cases}].
 
 init_per_suite(Config) ->
-    Dir = filename:join(?config(priv_dir, Config), "python"),
-    ok = filelib:ensure_dir(filename:join(Dir, "x")),
-    ok = file:write_file(filename:join(Dir, "el_helpers.py"), ?HELPERS),
-    application:load(erlang_python),
-    ok = application:set_env(erlang_python, paths, [Dir]),
-    {ok, _} = application:ensure_all_started(erlang_python),
-    [{paths, [Dir]} | Config].
+    epy_ct:start_with_python_module(Config, el_helpers, ?HELPERS).
 
 end_per_suite(_Config) ->
-    application:stop(erlang_python),
-    application:unset_env(erlang_python, paths).
+    epy_ct:stop().
 
 init_per_group(Mode, Config) ->
-    case Mode =:= multi_executor orelse py:subinterp_supported() of
-        true ->
-            {ok, Ctx} = py_context:start_link(700, Mode),
-            unlink(Ctx),
-            [{ctx, Ctx}, {mode, Mode} | Config];
-        false ->
-            %% No OWN_GIL subinterpreters on this Python: its cases run in the only mode.
-            {ok, Ctx} = py_context:start_link(700, multi_executor),
-            unlink(Ctx),
-            [{ctx, Ctx}, {mode, multi_executor} | Config]
-    end.
+    epy_ct:mode_contexts(Mode, [700], Config).
 
 end_per_group(_Mode, Config) ->
-    py_context:stop(?config(ctx, Config)).
+    epy_ct:stop_contexts(Config).
 
 ctx(Config) ->
-    case ?config(ctx, Config) of
+    case ?config(ctxs, Config) of
         undefined -> py:context(1);
-        Ctx -> Ctx
+        [Ctx] -> Ctx
     end.
 
 %%% ------------------------------------------------------------------------------------
@@ -249,7 +232,7 @@ await_timeout_cancels_the_task(Config) ->
     py:state_remove(Key),
     Ref = py_event_loop:create_task(Ctx, el_helpers, waits_for_cancel, [Key]),
     {error, timeout} = py_event_loop:await(Ref, 100),
-    ok = wait_for_state(Key, <<"cancelled">>, 5000),
+    ok = epy_ct:wait_until(fun() -> py:state_fetch(Key) =:= {ok, <<"cancelled">>} end, 5000),
     receive {async_result, Ref, Late} -> ct:fail({late_result, Late}) after 200 -> ok end,
     {error, timeout} = py_event_loop:run(Ctx, el_helpers, echo_later, [x, 10], #{}, 50),
     {ok, 7} = py_event_loop:run(Ctx, el_helpers, echo_later, [7]).
@@ -420,11 +403,3 @@ state_changes_wake_tasks(Config) ->
     ok = py:state_store(Key, #{<<"from">> => erlang}),
     {ok, #{<<"from">> := erlang}} = py_event_loop:await(Ref, 5000),
     py:state_remove(Key).
-
-wait_for_state(Key, Value, Left) when Left > 0 ->
-    case py:state_fetch(Key) of
-        {ok, Value} -> ok;
-        _ -> timer:sleep(10), wait_for_state(Key, Value, Left - 10)
-    end;
-wait_for_state(Key, Value, _) ->
-    ct:fail({state_never_set, Key, Value}).
