@@ -191,7 +191,10 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
     }
     // One at a time from the shared batch: a request that waits serves the rest of it
     // (serve_until), so nothing taken from the mailbox waits behind it.
-    while (running && has_pending()) running = dispatch(pending_[pending_next_++]);
+    while (running && has_pending()) {
+      const Envelope e = pending_[pending_next_++];  // a copy: a wait below refills pending_
+      running = dispatch(e);
+    }
     if (!running) break;
     // Keep the background going under a steady stream of requests too: what is due, and
     // now and then its descriptor (which only a wait would otherwise look at).
@@ -341,7 +344,7 @@ void Context::complete_deferred(std::uint64_t token,
   table_.release(ticket);
 }
 
-void Context::run_request(const Envelope& envelope) {
+void Context::run_request(const Envelope envelope) {  // a copy: waits refill pending_
   const Ticket ticket = table_.ticket_of(envelope.slot);
   Job* job = table_.job(envelope.slot);
   if (stopping_.load(std::memory_order_acquire) || !table_.begin(ticket)) {

@@ -172,7 +172,7 @@ class Context : public std::enable_shared_from_this<Context> {
   bool dispatch(const Envelope& envelope);
   void serve_nested(const Envelope& envelope);  // one envelope, inside serve_until
   bool has_pending() const { return pending_next_ < pending_end_; }
-  void run_request(const Envelope& envelope);
+  void run_request(Envelope envelope);
   void cancel_deferred_work(std::uint32_t slot);
   void run_background(bool descriptor_ready);
   // Whether the background's descriptor has gone unread for too long (busy background).

@@ -82,6 +82,25 @@ TEST_P(ServeWhileWaiting, RequestsTakenWithTheWaiterInOneBatchAreServed) {
   EXPECT_EQ(third->value, "'ready'");
 }
 
+TEST_P(ServeWhileWaiting, AWaitingRequestKeepsItsOwnIdentity) {
+  // While an exec waits, enough requests pass through the context to refill its batch:
+  // the exec is still answered as an exec.
+  const std::string k = key("identity");
+  submit(*ctx_, inbox_, MessageKind::exec, 1, "t.state_wait('" + k + "', 30.0)");
+  wait_until_executing();
+  for (std::uint64_t i = 2; i < 200; ++i) submit(*ctx_, inbox_, MessageKind::eval, i, "1");
+  for (std::uint64_t i = 2; i < 200; ++i) {
+    auto o = inbox_.pop();
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->kind, MessageKind::eval);
+  }
+  engine().state().set(k, StateValue::of_integer(1));
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->request, 1u);
+  EXPECT_EQ(o->kind, MessageKind::exec);
+}
+
 TEST_P(ServeWhileWaiting, AChangeFromAnotherThreadWakesTheWaiter) {
   const std::string k = key("other-thread");
   submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + k + "', 30.0)");

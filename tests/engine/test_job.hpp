@@ -24,6 +24,7 @@ namespace epy::test {
 
 struct Outcome {
   std::uint64_t request = 0;  // which request this answers
+  MessageKind kind = MessageKind::call;  // what the engine said the request was
   bool ok = false;
   std::string value;          // repr() of the result
   std::string error_type;     // Python exception class, when !ok and !failed
@@ -111,9 +112,10 @@ class TestJob : public Job {
     return true;
   }
 
-  void reply(Interpreter&, MessageKind, PyObject* result, ReplyGate& gate) override {
+  void reply(Interpreter&, MessageKind kind, PyObject* result, ReplyGate& gate) override {
     Outcome o;
     o.request = request;
+    o.kind = kind;
     if (result) {
       o.ok = true;
       py::Ref r(PyObject_Repr(result));
