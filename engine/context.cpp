@@ -69,6 +69,10 @@ bool Context::interrupt() {
 void Context::request_interrupt(std::uint64_t token) {
   const bool arranged = latch_.request(token);  // sets the target first...
   wake();  // ...then lets a request waiting in serve_until (no bytecode runs there) look
+  {
+    std::lock_guard<std::mutex> lock(sleep_mutex_);  // ...or in sleep_until
+  }
+  sleep_cv_.notify_all();
   if (arranged) return;
   // Python 3.11: deliver from a thread that takes the (shared) GIL.
   if (main_thread_runner_) {
@@ -246,6 +250,20 @@ std::chrono::microseconds Context::background_due(int* fd) {
   *fd = -1;
   if (!background_ || in_background_) return std::chrono::microseconds(-1);
   return background_->due(fd);
+}
+
+Context::WaitResult Context::sleep_until(Clock::time_point deadline) {
+  auto woken = [&] { return stopping_.load(std::memory_order_acquire) || latch_.pending(); };
+  interp_->detach();
+  {
+    std::unique_lock<std::mutex> lock(sleep_mutex_);
+    if (deadline == Clock::time_point::max()) sleep_cv_.wait(lock, woken);
+    else sleep_cv_.wait_until(lock, deadline, woken);
+  }
+  interp_->attach();
+  if (stopping_.load(std::memory_order_acquire)) return WaitResult::stopping;
+  if (latch_.take_pending()) return WaitResult::interrupted;
+  return WaitResult::timed_out;
 }
 
 bool Context::descriptor_overdue(int fd) const {

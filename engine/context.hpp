@@ -133,6 +133,12 @@ class Context : public std::enable_shared_from_this<Context> {
   WaitResult serve_until(const std::function<bool()>& ready, Clock::time_point deadline,
                          int fd = -1, bool* fd_ready = nullptr);
 
+  // Context thread, GIL held, from inside a running request: sleeps (without the GIL)
+  // until the deadline, and no longer than until the request is interrupted or cancelled
+  // or the context stops. Serves nothing meanwhile (time.sleep keeps its meaning; see
+  // serve_until for waits that do).
+  WaitResult sleep_until(Clock::time_point deadline);
+
   // Context thread, GIL held: the context's background work (its asyncio loop), run
   // whenever no request runs. nullptr removes it. False (and nothing changes) when called
   // from inside the background work itself.
@@ -203,6 +209,8 @@ class Context : public std::enable_shared_from_this<Context> {
   bool done_ = false;
 
   Job* current_job_ = nullptr;  // context thread only
+  std::mutex sleep_mutex_;             // sleep_until() waits on sleep_cv_, interrupts wake it
+  std::condition_variable sleep_cv_;
   // Envelopes taken from the mailbox and not yet served, shared by the main loop and every
   // serve_until above it on the stack (context thread only).
   static constexpr std::size_t kBatch = 64;

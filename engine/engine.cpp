@@ -2,6 +2,8 @@
 
 #include "engine/engine.hpp"
 
+#include "engine/interruptible_sleep.hpp"
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -115,6 +117,18 @@ void Engine::Impl::main() {
     started = true;
     cv.notify_all();
     return;
+  }
+  {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    const bool ok = make_time_sleep_interruptible(&error);
+    PyGILState_Release(gil);
+    if (!ok) {
+      std::lock_guard<std::mutex> lock(mutex);
+      start_error = "time.sleep: " + error;
+      started = true;
+      cv.notify_all();
+      return;
+    }
   }
   subinterp_ok = probe_subinterpreters();
 

@@ -69,6 +69,7 @@
 
 %% About the runtime
 -export([execution_mode/0]).
+-export([sandbox_info/0]).
 -export([subinterp_supported/0]).
 -export([version/0]).
 -export([default_timeout/0]).
@@ -399,6 +400,17 @@ execution_mode() ->
         {ok, Mode} -> Mode;
         Error -> Error
     end.
+
+%% @doc The sandbox every interpreter runs in: #{enabled => true, blocked => [Operation]}.
+%% Python code cannot fork or exec the VM's process (subprocess, os.system, os.fork,
+%% os.exec*, ...), signal it, install signal handlers, or end it (os._exit, os.abort):
+%% each raises RuntimeError ("fork() blocked by sandbox: ..." for process creation).
+%% It holds in every context and mode and cannot be lifted from Python. It is not a
+%% security boundary: native code (ctypes, C extensions) can still do all of that.
+-spec sandbox_info() -> #{enabled := boolean(), blocked := [binary()]}.
+sandbox_info() ->
+    #{sandbox := Enabled, sandbox_blocked := Blocked} = py_nif:engine_info(),
+    #{enabled => Enabled, blocked => Blocked}.
 
 %% @doc True only where contexts really run in OWN_GIL subinterpreters (probed at load).
 -spec subinterp_supported() -> boolean().

@@ -68,7 +68,7 @@ priv_dir() ->
 -define(NOT_LOADED, erlang:nif_error({not_loaded, ?MODULE})).
 
 %% #{python_version, subinterp_supported, free_threaded, atom_budget, live_channels,
-%%   live_channel_messages}
+%%   live_channel_messages, sandbox, sandbox_blocked}
 engine_info() -> ?NOT_LOADED.
 
 %% (Ref, Id, Mode, Opts) -> {ok, Resource} | {error, Reason}; the caller owns the context

@@ -5,6 +5,7 @@
 
 #include "engine/python/runtime.hpp"
 #include "engine/router.hpp"
+#include "engine/python/sandbox.hpp"
 #include "nif/atoms.hpp"
 #include "nif/channel_payload.hpp"
 #include "nif/channel_resource.hpp"
@@ -123,6 +124,12 @@ ERL_NIF_TERM nif_engine_info(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
   map = put(env, map, "free_threaded", PythonRuntime::free_threaded() ? atoms.true_ : atoms.false_);
   map = put(env, map, "atom_budget", enif_make_long(env, atom_budget()));
   map = put(env, map, "live_channels", enif_make_long(env, live_channels()));
+  map = put(env, map, "sandbox", Sandbox::active() ? atoms.true_ : atoms.false_);
+  ERL_NIF_TERM blocked = enif_make_list(env, 0);
+  const auto ops = Sandbox::blocked_operations();
+  for (auto it = ops.rbegin(); it != ops.rend(); ++it)
+    blocked = enif_make_list_cell(env, make_binary(env, *it), blocked);
+  map = put(env, map, "sandbox_blocked", blocked);
   map = put(env, map, "live_channel_messages", enif_make_long(env, live_messages()));
   return map;
 }

@@ -65,6 +65,11 @@ class InterruptLatch {
   // Context thread, GIL held, while the running request waits in C code (where no
   // bytecode runs to deliver it): takes an interrupt aimed at it, if any.
   bool take_pending();
+  // Any thread: whether an interrupt aimed at the running request waits to be taken.
+  bool pending() const {
+    const std::uint64_t running = running_.load(std::memory_order_acquire);
+    return running != kNone && target_.load(std::memory_order_acquire) == running;
+  }
 
   // Any thread. Asks for `token` to be interrupted. Returns true when delivery is arranged;
   // false when the caller must call deliver_with_gil() on a thread holding the GIL.

@@ -2,6 +2,8 @@
 
 #include "engine/python/runtime.hpp"
 
+#include "engine/python/sandbox.hpp"
+
 #include <atomic>
 
 namespace epy {
@@ -40,9 +42,17 @@ bool PythonRuntime::initialized() { return g_initialized.load(); }
 bool PythonRuntime::ensure_initialized(const RuntimeOptions& options, std::string* error) {
   if (g_initialized.load()) return true;
   if (Py_IsInitialized()) {  // someone else embedded Python in this process first
+    if (options.sandbox) {
+      PyGILState_STATE gil = PyGILState_Ensure();
+      const bool ok = Sandbox::install_audit_hook(error) && Sandbox::block_unaudited_functions(error);
+      PyGILState_Release(gil);
+      if (!ok) return false;
+    }
     g_initialized.store(true);
     return true;
   }
+  // Before anything runs, even site's .pth files.
+  if (options.sandbox && !Sandbox::install_audit_hook(error)) return false;
 
   for (const auto& [name, init] : options.builtin_modules) {
     if (PyImport_AppendInittab(name.c_str(), init) != 0) {
@@ -69,6 +79,10 @@ bool PythonRuntime::ensure_initialized(const RuntimeOptions& options, std::strin
     return false;
   }
 
+  if (options.sandbox && !Sandbox::block_unaudited_functions(error)) {
+    PyEval_SaveThread();
+    return false;
+  }
   preimport_single_phase_modules();
   PyEval_SaveThread();  // contexts attach their own thread states
   g_initialized.store(true);

@@ -17,6 +17,8 @@ struct RuntimeOptions {
   // C extension modules built into the host (the NIF's `_erlang`), registered with
   // PyImport_AppendInittab so that every interpreter can import them.
   std::vector<std::pair<std::string, PyObject* (*)()>> builtin_modules;
+  // Refuse fork, exec and signals to the process from Python (see sandbox.hpp).
+  bool sandbox = true;
 };
 
 class PythonRuntime {
