@@ -39,6 +39,11 @@ ERL_NIF_TERM nif_channel_cancel(ErlNifEnv* env, int argc, const ERL_NIF_TERM arg
 ERL_NIF_TERM nif_channel_close(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM nif_channel_info(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM nif_is_channel(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+
+#ifdef EPY_FUZZ
+// fuzz_convert.cpp (fuzz builds only)
+ERL_NIF_TERM nif_fuzz_convert(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+#endif
 ERL_NIF_TERM nif_eval(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM nif_exec(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM nif_cancel(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);

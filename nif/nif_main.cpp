@@ -148,6 +148,9 @@ ErlNifFunc functions[] = {
     {"channel_close", 1, nif_channel_close, 0},
     {"channel_info", 1, nif_channel_info, 0},
     {"is_channel", 1, nif_is_channel, 0},
+#ifdef EPY_FUZZ
+    {"fuzz_convert", 1, nif_fuzz_convert, ERL_NIF_DIRTY_JOB_CPU_BOUND},
+#endif
     {"eval", 4, nif_eval, 0},
     {"exec", 3, nif_exec, 0},
     {"cancel", 2, nif_cancel, 0},

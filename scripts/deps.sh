@@ -12,6 +12,8 @@ packages=(
   # CPython's own test_asyncio, run against ErlangEventLoop by the Python test layer
   # (pyenv builds ship it; Debian splits it out).
   libpython3.11-testsuite
+  # the conversion fuzzer (scripts/fuzz.sh): clang with libFuzzer and its sanitizers
+  clang libclang-rt-14-dev
 )
 
 missing=()

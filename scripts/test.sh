@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test layer (GoogleTest for the engine, Common Test for the Erlang API,
-# unittest inside the VM for the Python package) against every CPython build found
-# (scripts/pythons.sh): subinterp mode on 3.12+, multi_executor on 3.11.
+# Runs every test layer (GoogleTest for the engine and channels, Common Test for the
+# Erlang API, unittest inside the VM for the Python package) against every CPython build
+# found (scripts/pythons.sh): subinterp mode on 3.12+, multi_executor on 3.11. Then a
+# bounded run of the conversion fuzzer (scripts/fuzz.sh, FUZZ_SECONDS, default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,13 @@ for prefix in "${prefixes[@]}"; do
     status=1
   fi
 done
+
+if scripts/fuzz.sh "${FUZZ_SECONDS:-60}"; then
+  summary+=("fuzzer (${FUZZ_SECONDS:-60} s): passed")
+else
+  summary+=("fuzzer: FAILED (the input is in build/fuzz)")
+  status=1
+fi
 
 printf '%s\n' "${summary[@]}"
 exit $status
