@@ -24,6 +24,7 @@ rm -f "$supp"
 # In the VM: leaks of the BEAM's and CPython's own are noise; a test asks for a huge
 # allocation on purpose (MemoryError must come back, not an abort).
 export ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:verify_asan_link_order=0
+export EPY_SOAK_CALLS=${EPY_SOAK_CALLS:-100000}  # the soak, sanitized, at a tenth of its size
 LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)" \
   escript tests/erlang/run_suites.escript "$dir/lib" "$dir/ct_logs" "$@"
 echo "sanitized build: GoogleTest and Common Test suites passed"
