@@ -63,6 +63,9 @@
 -export([state_subscribe/1]).
 -export([state_unsubscribe/1]).
 
+%% Descriptors
+-export([dup_fd/1]).
+
 %% Operating
 -export([stats/0]).
 -export([configure_logging/1]).
@@ -357,6 +360,20 @@ state_subscribe(Key) ->
 -spec state_unsubscribe(state_key()) -> ok | {error, badarg}.
 state_unsubscribe(Key) ->
     py_nif:state_unsubscribe(Key).
+
+%%% ------------------------------------------------------------------------------------
+%%% Descriptors
+%%% ------------------------------------------------------------------------------------
+
+%% @doc A duplicate of Fd (close-on-exec) for Python, so that Erlang may close its own
+%% socket while Python keeps its copy: {ok, Fd} = inet:getfd(Sock), {ok, Dup} =
+%% py:dup_fd(Fd). In Python, socket.socket(fileno=Dup) owns it; handed to
+%% py_reactor_context:handoff/2, it is taken over as is (not duplicated again).
+-spec dup_fd(non_neg_integer()) -> {ok, non_neg_integer()} | {error, term()}.
+dup_fd(Fd) when is_integer(Fd), Fd >= 0 ->
+    py_nif:dup_fd(Fd);
+dup_fd(Fd) ->
+    {error, {badarg, Fd}}.
 
 %%% ------------------------------------------------------------------------------------
 %%% Operating

@@ -38,6 +38,9 @@
 -export([channel_close/1]).
 -export([channel_info/1]).
 -export([is_channel/1]).
+-export([dup_fd/1]).
+-export([handoff_fd/1]).
+-export([close_fd/1]).
 -export([fuzz_convert/1]).
 -export([eval/4]).
 -export([exec/3]).
@@ -103,6 +106,9 @@ channel_cancel(_Ch, _Tag) -> ?NOT_LOADED.
 channel_close(_Ch) -> ?NOT_LOADED.
 channel_info(_Ch) -> ?NOT_LOADED.
 is_channel(_Term) -> ?NOT_LOADED.
+dup_fd(_Fd) -> ?NOT_LOADED.
+handoff_fd(_Fd) -> ?NOT_LOADED.
+close_fd(_Fd) -> ?NOT_LOADED.
 %% Only in fuzz builds (cmake -DEPY_FUZZ=ON, see scripts/fuzz.sh).
 fuzz_convert(_LibFuzzerArgs) -> ?NOT_LOADED.
 eval(_Ctx, _Ref, _Code, _Locals) -> ?NOT_LOADED.

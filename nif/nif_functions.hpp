@@ -40,6 +40,11 @@ ERL_NIF_TERM nif_channel_close(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv
 ERL_NIF_TERM nif_channel_info(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM nif_is_channel(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
+// fd_functions.cpp
+ERL_NIF_TERM nif_dup_fd(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+ERL_NIF_TERM nif_handoff_fd(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+ERL_NIF_TERM nif_close_fd(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+
 #ifdef EPY_FUZZ
 // fuzz_convert.cpp (fuzz builds only)
 ERL_NIF_TERM nif_fuzz_convert(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);

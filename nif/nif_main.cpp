@@ -148,6 +148,9 @@ ErlNifFunc functions[] = {
     {"channel_close", 1, nif_channel_close, 0},
     {"channel_info", 1, nif_channel_info, 0},
     {"is_channel", 1, nif_is_channel, 0},
+    {"dup_fd", 1, nif_dup_fd, 0},
+    {"handoff_fd", 1, nif_handoff_fd, 0},
+    {"close_fd", 1, nif_close_fd, 0},
 #ifdef EPY_FUZZ
     {"fuzz_convert", 1, nif_fuzz_convert, ERL_NIF_DIRTY_JOB_CPU_BOUND},
 #endif

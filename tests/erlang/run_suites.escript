@@ -4,7 +4,10 @@
 %% Exits non-zero if any test case failed or was skipped (a skipped test is not a pass).
 -mode(compile).
 
-main([LibDir, LogDir | Suites]) ->
+main([LibDir0, LogDir0 | Suites]) ->
+    %% Common Test runs each suite in a directory of its own: relative paths would break.
+    LibDir = filename:absname(LibDir0),
+    LogDir = filename:absname(LogDir0),
     %% Suites are compiled where they run: copy them next to the logs so that builds for
     %% different Pythons never share (or write into the source tree) compiled suites.
     SourceDir = filename:dirname(escript:script_name()),

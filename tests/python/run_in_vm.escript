@@ -4,7 +4,8 @@
 %%   run_in_vm.escript <lib dir containing erlang_python>
 -mode(compile).
 
-main([LibDir]) ->
+main([LibDir0]) ->
+    LibDir = filename:absname(LibDir0),
     Dir = filename:absname(filename:dirname(escript:script_name())),
     true = code:add_patha(filename:join([LibDir, "erlang_python", "ebin"])),
     ok = application:load(erlang_python),
