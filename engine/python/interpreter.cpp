@@ -299,10 +299,31 @@ def seal(base_path):
                 return False
         atexit._run_exitfuncs()
         atexit._clear()
+        # No loop may stay marked running on this thread for the next context.
+        events = sys.modules.get('asyncio.events')
+        if events is not None:
+            events._set_running_loop(None)
         old_main = sys.modules.get('__main__')
+        dropped = {}
         for name in [n for n in sys.modules if n not in modules]:
-            del sys.modules[name]
+            module = sys.modules.pop(name)
+            if isinstance(module, module_type):
+                dropped[id(module)] = module
         sys.modules.update(modules)
+        for module in modules.values():  # kept under another name too (importlib's aliases)
+            dropped.pop(id(module), None)
+        # A kept package still names the submodules imported into it since (erlang._loop
+        # as erlang's attribute): `from erlang import _loop` would hand out the old module,
+        # and through it stale asyncio functions (on 3.12 _asyncio's running-loop cache
+        # then points at freed loops). Forget them so the next import runs afresh.
+        for module in modules.values():
+            namespace = getattr(module, '__dict__', None)
+            if type(namespace) is not dict:
+                continue
+            for key in [k for k, v in namespace.items()
+                        if id(v) in dropped and dropped[id(v)] is v]:
+                del namespace[key]
+        dropped.clear()
         sys.path[:] = base_path
         sys.meta_path[:] = meta_path
         sys.path_hooks[:] = path_hooks

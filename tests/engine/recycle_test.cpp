@@ -72,6 +72,41 @@ TEST(Recycling, AStoppedContextPassesAFreshInterpreterOn) {
   stop(b);
 }
 
+// A package kept from the sealed state (encodings) must not go on naming a submodule
+// imported into it later: `from encodings import idna` would return the old module, and
+// with it stale functions (on 3.12, asyncio's running-loop cache pointing at freed loops).
+TEST(Recycling, KeptPackagesForgetSubmodulesImportedSince) {
+  auto first = start_context(InterpreterMode::subinterp, 64, 46);
+  ASSERT_TRUE(first.ok) << first.error;
+  Context& a = *first.context;
+  EXPECT_EQ(exec(a, "import sys, asyncio, encodings.idna\n"
+                    "assert 'encodings' in sys.modules\n"
+                    "old_idna = encodings.idna\n"
+                    "loop = asyncio.new_event_loop()\n"
+                    "asyncio.events._set_running_loop(loop)\n"),
+            "None");
+  stop(a);
+
+  auto second = start_context(InterpreterMode::subinterp, 64, 47);
+  ASSERT_TRUE(second.ok) << second.error;
+  Context& b = *second.context;
+  EXPECT_EQ(eval(b, "hasattr(__import__('encodings'), 'idna')"), "False");
+  EXPECT_EQ(exec(b, "import sys\n"
+                    "from encodings import idna\n"
+                    "assert idna is sys.modules['encodings.idna']\n"
+                    "import asyncio\n"
+                    "assert asyncio.events._get_running_loop() is None\n"
+                    "loop = asyncio.new_event_loop()\n"
+                    "asyncio.events._set_running_loop(loop)\n"
+                    "asyncio.events._set_running_loop(None)\n"
+                    "loop.close()\n"
+                    "del loop\n"
+                    "import gc; gc.collect()\n"
+                    "assert asyncio.events._get_running_loop() is None\n"),
+            "None");
+  stop(b);
+}
+
 TEST(Recycling, AContextThatDiedEndsItsInterpreter) {
   auto first = start_context(InterpreterMode::subinterp, 64, 43);
   ASSERT_TRUE(first.ok);
