@@ -254,6 +254,7 @@ std::chrono::microseconds Context::background_due(int* fd) {
 
 Context::WaitResult Context::sleep_until(Clock::time_point deadline) {
   auto woken = [&] { return stopping_.load(std::memory_order_acquire) || latch_.pending(); };
+  latch_.begin_wait();
   interp_->detach();
   {
     std::unique_lock<std::mutex> lock(sleep_mutex_);
@@ -261,6 +262,7 @@ Context::WaitResult Context::sleep_until(Clock::time_point deadline) {
     else sleep_cv_.wait_until(lock, deadline, woken);
   }
   interp_->attach();
+  latch_.end_wait();
   if (stopping_.load(std::memory_order_acquire)) return WaitResult::stopping;
   if (latch_.take_pending()) return WaitResult::interrupted;
   return WaitResult::timed_out;
@@ -323,10 +325,12 @@ Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
     if (background_fd >= 0) fds[nfds++] = background_fd;
 
     unsigned readable = 0;
+    latch_.begin_wait();
     interp_->detach();
     const std::size_t n = nfds ? mailbox_.pop_or_ready(pending_, kBatch, left, fds, nfds, &readable)
                                : mailbox_.pop(pending_, kBatch, left);
     interp_->attach();
+    latch_.end_wait();
     pending_next_ = 0;
     pending_end_ = n;
     if (fd >= 0 && (readable & 1u) && fd_ready) *fd_ready = true;

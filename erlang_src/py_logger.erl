@@ -54,7 +54,9 @@ show_in_default_handler() ->
 handle_call({level, Level}, _From, _Old) ->
     Number = maps:get(Level, ?LEVELS),
     ok = py_nif:set_log_sink(self(), Number),
-    %% Contexts that run already: their root logger's level (without waiting for them).
+    %% Every request that starts from now on sets its context's root logger level first
+    %% (the NIF compares levels); the casts also reach contexts whose background tasks
+    %% or threads log while no request comes.
     [py_context:cast(Ctx, 'erlang._logging', set_level, [Number], #{}) || Ctx <- py_nif:context_pids()],
     {reply, ok, Level};
 handle_call(_Request, _From, State) ->

@@ -101,9 +101,11 @@ bool InterruptLatch::request(std::uint64_t token) {
 bool InterruptLatch::deliver(bool may_raise_here) {
   const std::uint64_t target = target_.load(std::memory_order_acquire);
   if (target == kNone || target != running_.load(std::memory_order_acquire)) return false;
+  const bool on_context_thread = PyThread_get_thread_ident() == thread_ident_;
+  if (waiting_ && !on_context_thread) return false;  // take_pending() gets it after the wait
   target_.store(kNone, std::memory_order_release);
   delivered_ = true;
-  if (may_raise_here && PyThread_get_thread_ident() == thread_ident_) {
+  if (may_raise_here && on_context_thread) {
     PyErr_SetNone(PyExc_KeyboardInterrupt);
     return true;
   }

@@ -65,6 +65,11 @@ class InterruptLatch {
   // Context thread, GIL held, while the running request waits in C code (where no
   // bytecode runs to deliver it): takes an interrupt aimed at it, if any.
   bool take_pending();
+  // Context thread, GIL held: around a wait in C code that lets the GIL go. An interrupt
+  // that deliver_with_gil() finds meanwhile is left for take_pending(): as an
+  // asynchronous exception it would land only when bytecode runs again, after the wait.
+  void begin_wait() { waiting_ = true; }
+  void end_wait() { waiting_ = false; }
   // Any thread: whether an interrupt aimed at the running request waits to be taken.
   bool pending() const {
     const std::uint64_t running = running_.load(std::memory_order_acquire);
@@ -91,6 +96,7 @@ class InterruptLatch {
   unsigned long thread_ident_ = 0;
   bool async_pending_ = false;  // guarded by the GIL
   bool delivered_ = false;      // guarded by the GIL
+  bool waiting_ = false;        // guarded by the GIL
 };
 
 }  // namespace epy
