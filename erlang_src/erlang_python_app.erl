@@ -17,6 +17,12 @@ start_tree() ->
                         application:get_env(erlang_python, default_timeout, 30000)),
     ok = py_nif:state_limits(application:get_env(erlang_python, max_state_entries, 0),
                              application:get_env(erlang_python, max_state_bytes, 0)),
+    case py_venv:activate_from_env() of
+        ok -> start_sup();
+        {error, Reason} -> {error, {venv, Reason}}
+    end.
+
+start_sup() ->
     {ok, Sup} = erlang_python_sup:start_link(),
     case py_context_router:start() of
         {ok, _Contexts} -> {ok, Sup};

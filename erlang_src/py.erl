@@ -70,6 +70,13 @@
 -export([stats/0]).
 -export([configure_logging/1]).
 
+%% Virtual environments
+-export([ensure_venv/2]).
+-export([ensure_venv/3]).
+-export([activate_venv/1]).
+-export([deactivate_venv/0]).
+-export([venv_info/0]).
+
 %% About the runtime
 -export([execution_mode/0]).
 -export([sandbox_info/0]).
@@ -404,6 +411,40 @@ info(Ctx, Index) ->
 -spec configure_logging(map()) -> ok | {error, term()}.
 configure_logging(Opts) ->
     py_logger:configure(Opts).
+
+%%% ------------------------------------------------------------------------------------
+%%% Virtual environments
+%%% ------------------------------------------------------------------------------------
+
+%% @doc Creates the venv at Path if it is missing (with the embedded Python), installs
+%% Requirements (a requirements file) into it with pip when the venv is new or the file
+%% changed since the last install, and activates it.
+-spec ensure_venv(file:name_all(), file:name_all()) -> ok | {error, term()}.
+ensure_venv(Path, Requirements) ->
+    py_venv:ensure(Path, Requirements).
+
+%% @doc As ensure_venv/2, with options: {installer, pip | uv}, force (recreate the venv
+%% and reinstall), {timeout, Ms} for each step (default 600000).
+-spec ensure_venv(file:name_all(), file:name_all(), [py_venv:option()]) -> ok | {error, term()}.
+ensure_venv(Path, Requirements, Opts) ->
+    py_venv:ensure(Path, Requirements, Opts).
+
+%% @doc Every context imports from the venv at Path (made for the embedded Python's
+%% version) for every request that starts after this returns.
+-spec activate_venv(file:name_all()) -> ok | {error, term()}.
+activate_venv(Path) ->
+    py_venv:activate(Path).
+
+%% @doc Takes the active venv back (its modules are forgotten); ok if none is active.
+-spec deactivate_venv() -> ok.
+deactivate_venv() ->
+    py_venv:deactivate().
+
+%% @doc {ok, #{<<"active">> := false}} or {ok, #{<<"active">> := true, <<"venv_path">>,
+%% <<"site_packages">>, <<"python_version">>}}.
+-spec venv_info() -> {ok, map()}.
+venv_info() ->
+    py_venv:info().
 
 %%% ------------------------------------------------------------------------------------
 %%% About the runtime

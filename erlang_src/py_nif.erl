@@ -12,6 +12,8 @@
 -export([context_info/1]).
 -export([context_pids/0]).
 -export([set_log_sink/2]).
+-export([set_venv/2]).
+-export([venv/0]).
 -export([state_store/2]).
 -export([state_fetch/1]).
 -export([state_add/2]).
@@ -90,6 +92,13 @@ context_pids() -> ?NOT_LOADED.
 
 %% (Pid | undefined, PythonLevelNumber) -> ok: where Python's logging records go.
 set_log_sink(_Pid, _Level) -> ?NOT_LOADED.
+
+%% (Path | undefined, SiteDirs) -> ok: the virtual environment every context applies
+%% before its next request (py_venv checks the paths).
+set_venv(_Path, _SiteDirs) -> ?NOT_LOADED.
+
+%% undefined | {Path, SiteDirs}
+venv() -> ?NOT_LOADED.
 
 %% Requests: ok | {error, Reason} at once; the caller then receives
 %% {py_result, Ref, {ok, Value} | ok | {error, Reason}}.

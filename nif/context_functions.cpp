@@ -114,11 +114,12 @@ bool open_resource_types(ErlNifEnv* env, NifState& state) {
   return state.context_type != nullptr;
 }
 
-// engine_info() -> #{python_version, subinterp_supported, free_threaded, atom_budget}
+// engine_info() -> #{python_version, python_home, subinterp_supported, free_threaded, atom_budget}
 ERL_NIF_TERM nif_engine_info(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
   NifState& state = nif_state(env);
   ERL_NIF_TERM map = enif_make_new_map(env);
   map = put(env, map, "python_version", make_binary(env, PythonRuntime::version()));
+  map = put(env, map, "python_home", make_binary(env, nif_state(env).python_home));
   map = put(env, map, "subinterp_supported",
             state.engine->subinterp_supported() ? atoms.true_ : atoms.false_);
   map = put(env, map, "free_threaded", PythonRuntime::free_threaded() ? atoms.true_ : atoms.false_);

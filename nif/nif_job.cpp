@@ -7,6 +7,8 @@
 #include "nif/caller_env.hpp"
 #include "nif/convert.hpp"
 #include "nif/event_loop.hpp"
+#include "nif/log_sink.hpp"
+#include "nif/venv_setting.hpp"
 
 namespace epy::nif {
 
@@ -17,6 +19,44 @@ ModuleState* state_of(Interpreter& interp) {
 }
 
 thread_local ErlNifPid t_context_owner{0};
+
+bool venv_module_loaded() {
+  py::Ref name(PyUnicode_FromString("erlang._venv"));
+  py::Ref module(name ? PyImport_GetModule(name.get()) : nullptr);
+  PyErr_Clear();
+  return bool(module);
+}
+
+// py:configure_logging/1 and py:activate_venv/1 take effect for every request that
+// starts after they return: a context that has not seen the current setting applies it
+// first (two relaxed loads when nothing changed).
+void sync_interpreter_settings(InterpreterState* state) {
+  const int level = log_level();
+  if (level != state->log_level) {
+    state->log_level = level;
+    py::Ref logging(PyImport_ImportModule("erlang._logging"));
+    py::Ref done(logging ? PyObject_CallMethod(logging.get(), "set_level", "i", level) : nullptr);
+    if (!done) PyErr_Clear();
+  }
+  if (venv_generation() != state->venv_generation) {
+    const VenvSetting venv = venv_setting();
+    state->venv_generation = venv.generation;
+    if (venv.path.empty() && !venv_module_loaded()) return;  // nothing to take back
+    py::Ref path(venv.path.empty() ? Py_NewRef(Py_None)
+                                   : PyUnicode_DecodeFSDefaultAndSize(venv.path.data(),
+                                                                      Py_ssize_t(venv.path.size())));
+    py::Ref dirs(PyList_New(0));
+    for (const std::string& dir : venv.site_dirs) {
+      py::Ref entry(PyUnicode_DecodeFSDefaultAndSize(dir.data(), Py_ssize_t(dir.size())));
+      if (!entry || !dirs || PyList_Append(dirs.get(), entry.get()) < 0) dirs = py::Ref();
+    }
+    py::Ref module(path && dirs ? PyImport_ImportModule("erlang._venv") : nullptr);
+    py::Ref done(module ? PyObject_CallMethod(module.get(), "apply", "OOK", path.get(), dirs.get(),
+                                                     static_cast<unsigned long long>(venv.generation))
+                        : nullptr);
+    if (!done) PyErr_Clear();  // erlang._venv logs what goes wrong inside
+  }
+}
 
 // Coroutines, futures and anything else with __await__.
 bool is_awaitable(PyObject* obj) {
@@ -40,6 +80,7 @@ bool attach_interpreter_state(Interpreter& interp, const ErlNifPid& owner, std::
     return false;
   }
   auto* state = new InterpreterState{module, module_state_of(module)};
+  state->log_level = log_level();  // erlang._boot sets it (or a newer one)
   interp.set_user_data(state);
   // Python's logging records go to Erlang's logger from the start, asyncio defaults to
   // the Erlang event loop (erlang/_boot.py).
@@ -50,6 +91,7 @@ bool attach_interpreter_state(Interpreter& interp, const ErlNifPid& owner, std::
     *error = "cannot set up the erlang package: " + e.type_name + ": " + e.message;
     return false;
   }
+  sync_interpreter_settings(state);  // the active virtual environment, if any
   return true;
 }
 
@@ -101,6 +143,7 @@ void NifJob::release_python() {
 }
 
 bool NifJob::decode_call(Interpreter& interp, CallInput& in) {
+  sync_interpreter_settings(static_cast<InterpreterState*>(interp.user_data()));
   ModuleState* st = state_of(interp);
   in.module = keep(to_python_name(st, env_, module_, "module name"));
   if (!in.module) return false;
@@ -123,6 +166,7 @@ bool NifJob::decode_call(Interpreter& interp, CallInput& in) {
 }
 
 bool NifJob::decode_code(Interpreter& interp, CodeInput& in) {
+  sync_interpreter_settings(static_cast<InterpreterState*>(interp.user_data()));
   ModuleState* st = state_of(interp);
   ErlNifBinary bin;
   enif_inspect_binary(env_, code_, &bin);

@@ -22,6 +22,8 @@ struct InterpreterState {
   PyObject* module = nullptr;  // owned
   ModuleState* st = nullptr;
   PyObject* start_task = nullptr;  // erlang._loop._start_task, once a task has run; owned
+  int log_level = 0;  // the root logger's level as last set from py:configure_logging/1
+  std::uint64_t venv_generation = 0;  // the py:activate_venv/1 setting applied last
 };
 
 // Imports `_erlang` into a freshly created interpreter (ContextConfig::on_start) and

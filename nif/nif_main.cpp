@@ -83,6 +83,7 @@ int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
     EngineConfig config;
     config.python.home = map_string(env, load_info, "python_home");
     if (config.python.home.empty()) config.python.home = EPY_PYTHON_HOME;
+    state->python_home = config.python.home;
     config.python.builtin_modules.emplace_back("_erlang", &init_erlang_module);
     unsigned long n;
     if (map_ulong(env, load_info, "max_idle_interpreters", &n)) config.max_idle_interpreters = n;
@@ -122,6 +123,8 @@ ErlNifFunc functions[] = {
     {"context_info", 1, nif_context_info, 0},
     {"context_pids", 0, nif_context_pids, 0},
     {"set_log_sink", 2, nif_set_log_sink, 0},
+    {"set_venv", 2, nif_set_venv, 0},
+    {"venv", 0, nif_venv, 0},
     {"state_store", 2, nif_state_store, 0},
     {"state_fetch", 1, nif_state_fetch, 0},
     {"state_add", 2, nif_state_add, 0},

@@ -18,6 +18,7 @@ namespace epy::nif {
 struct NifState {
   std::unique_ptr<Engine> engine;
   std::string python_dir;  // priv/python: the `erlang` package, first on every sys.path
+  std::string python_home;  // the prefix of the embedded Python (its bin/ makes venvs)
   ContextRegistry registry;
   StateSubscriptions subscriptions;
   Callbacks callbacks;

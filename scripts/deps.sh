@@ -9,6 +9,8 @@ packages=(
   libcaf-dev libconcurrentqueue-dev
   googletest libgtest-dev
   python3-dev
+  # py:ensure_venv/2 with Debian's Python (`python3 -m venv` needs ensurepip)
+  python3-venv
   # CPython's own test_asyncio, run against ErlangEventLoop by the Python test layer
   # (pyenv builds ship it; Debian splits it out).
   libpython3.11-testsuite
