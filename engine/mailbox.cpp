@@ -82,28 +82,35 @@ std::size_t Mailbox::pop_or_ready(Envelope* out, std::size_t max, std::chrono::m
   timespec zero{0, 0};
   if (ppoll(pfds + 1, nfds, &zero, nullptr) <= 0) {
     if (std::size_t n = spin_pop(out, max, timeout)) return n;
-    if (timeout.count() >= 0) {  // what the spin took counts against the timeout
-      timeout -= std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
-      if (timeout.count() < 0) timeout = std::chrono::microseconds(0);
-    }
-    fd_waiting_.store(true, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with push()
-    if (std::size_t n = queue_.try_dequeue_bulk(out, max)) {
+    const bool forever = timeout.count() < 0;
+    const auto deadline = start + timeout;
+    for (;;) {
+      fd_waiting_.store(true, std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with push()
+      if (std::size_t n = queue_.try_dequeue_bulk(out, max)) {
+        fd_waiting_.store(false, std::memory_order_relaxed);
+        return n;
+      }
+      timespec ts, *tsp = nullptr;
+      if (!forever) {  // what the spin and earlier waits took counts against the timeout
+        auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - clock::now());
+        if (left.count() < 0) left = std::chrono::microseconds(0);
+        ts.tv_sec = time_t(left.count() / 1000000);
+        ts.tv_nsec = long(left.count() % 1000000) * 1000;
+        tsp = &ts;
+      }
+      while (ppoll(pfds, nfds + 1, tsp, nullptr) < 0 && errno == EINTR) {
+      }
       fd_waiting_.store(false, std::memory_order_relaxed);
-      return n;
-    }
-    timespec ts, *tsp = nullptr;
-    if (timeout.count() >= 0) {
-      ts.tv_sec = time_t(timeout.count() / 1000000);
-      ts.tv_nsec = long(timeout.count() % 1000000) * 1000;
-      tsp = &ts;
-    }
-    while (ppoll(pfds, nfds + 1, tsp, nullptr) < 0 && errno == EINTR) {
-    }
-    fd_waiting_.store(false, std::memory_order_relaxed);
-    if (pfds[0].revents) {
+      if (!pfds[0].revents) break;  // a descriptor, or the timeout
       std::uint64_t count;
       (void)!read(event_fd_, &count, sizeof count);
+      if (std::size_t n = queue_.try_dequeue_bulk(out, max)) return n;
+      // A wake-up left over from a push whose envelope was taken before this wait: wait
+      // again for what is left, unless a descriptor became readable meanwhile.
+      bool readable = false;
+      for (std::size_t i = 0; i < nfds; ++i) readable |= pfds[i + 1].revents != 0;
+      if (readable || (!forever && clock::now() >= deadline)) break;
     }
   }
   for (std::size_t i = 0; i < nfds; ++i)
