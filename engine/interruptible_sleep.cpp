@@ -6,6 +6,7 @@
 
 #include "engine/context.hpp"
 #include "engine/python/method_patch.hpp"
+#include "engine/wait_error.hpp"
 
 namespace epy {
 
@@ -30,17 +31,7 @@ PyObject* sleep(PyObject* module, PyObject* seconds) {
       s >= 1e9 ? Context::Clock::time_point::max()
                : Context::Clock::now() + std::chrono::duration_cast<Context::Clock::duration>(
                                              std::chrono::duration<double>(s));
-  switch (context->sleep_until(deadline)) {
-    case Context::WaitResult::interrupted:
-      PyErr_SetNone(PyExc_KeyboardInterrupt);
-      return nullptr;
-    case Context::WaitResult::stopping:
-      PyErr_SetString(PyExc_RuntimeError, "the context is stopping");
-      return nullptr;
-    case Context::WaitResult::ready:
-    case Context::WaitResult::timed_out:
-      break;
-  }
+  if (raise_if_cut_short(context->sleep_until(deadline))) return nullptr;
   Py_RETURN_NONE;
 }
 

@@ -11,8 +11,8 @@ namespace epy::nif {
 
 namespace {
 
-ERL_NIF_TERM badarg_tuple(ErlNifEnv* env, const char* what) {
-  return enif_make_tuple2(env, atoms.error, enif_make_tuple2(env, atoms.badarg, enif_make_atom(env, what)));
+ERL_NIF_TERM badarg_atom(ErlNifEnv* env, const char* what) {
+  return badarg_tuple(env, enif_make_atom(env, what));
 }
 
 ERL_NIF_TERM received(ErlNifEnv* env, const channels::Payload& p) {
@@ -29,7 +29,7 @@ ERL_NIF_TERM put(ErlNifEnv* env, ERL_NIF_TERM map, const char* key, ERL_NIF_TERM
 // channel_new(MaxBytes) -> {ok, Channel}; MaxBytes 0: no bound.
 ERL_NIF_TERM nif_channel_new(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ErlNifUInt64 max_bytes;
-  if (!enif_get_uint64(env, argv[0], &max_bytes)) return badarg_tuple(env, "max_size");
+  if (!enif_get_uint64(env, argv[0], &max_bytes)) return badarg_atom(env, "max_size");
   ChannelResource* res = new_channel(std::size_t(max_bytes));
   if (!res) return enif_make_tuple2(env, atoms.error, enif_make_atom(env, "enomem"));
   ERL_NIF_TERM term = channel_term(env, res);
@@ -40,7 +40,7 @@ ERL_NIF_TERM nif_channel_new(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
 // channel_send(Channel, Term) -> ok | busy | closed
 ERL_NIF_TERM nif_channel_send(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_tuple(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
   CallerEnvScope scope(env);  // a waiting process is woken from here
   channels::Payload message = make_term_payload(env, argv[1]);
   switch (res->channel.send(message)) {
@@ -56,7 +56,7 @@ ERL_NIF_TERM nif_channel_send(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
 // closes), and then tries again.
 ERL_NIF_TERM nif_channel_send_wait(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_tuple(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
   CallerEnvScope scope(env);
   channels::Payload message = make_term_payload(env, argv[1]);
   std::lock_guard<std::mutex> lock(res->waiters_mutex);
@@ -74,7 +74,7 @@ ERL_NIF_TERM nif_channel_send_wait(ErlNifEnv* env, int, const ERL_NIF_TERM argv[
 // channel closes), and then tries again (or cancels).
 ERL_NIF_TERM nif_channel_receive(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_tuple(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
   CallerEnvScope scope(env);
   channels::Payload message;
   std::lock_guard<std::mutex> lock(res->waiters_mutex);
@@ -91,7 +91,7 @@ ERL_NIF_TERM nif_channel_receive(ErlNifEnv* env, int, const ERL_NIF_TERM argv[])
 // message or for room).
 ERL_NIF_TERM nif_channel_cancel(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_tuple(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
   CallerEnvScope scope(env);
   std::lock_guard<std::mutex> lock(res->waiters_mutex);
   drop_erlang_waiter_by_tag(env, res, argv[1]);
@@ -101,7 +101,7 @@ ERL_NIF_TERM nif_channel_cancel(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
 // channel_try_receive(Channel) -> {ok, Term} | empty | closed
 ERL_NIF_TERM nif_channel_try_receive(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_tuple(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
   CallerEnvScope scope(env);  // a waiting sender is woken from here
   channels::Payload message;
   switch (res->channel.try_receive(&message)) {
@@ -115,7 +115,7 @@ ERL_NIF_TERM nif_channel_try_receive(ErlNifEnv* env, int, const ERL_NIF_TERM arg
 // channel_close(Channel) -> ok
 ERL_NIF_TERM nif_channel_close(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_tuple(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
   CallerEnvScope scope(env);
   res->channel.close();
   return atoms.ok;
@@ -124,7 +124,7 @@ ERL_NIF_TERM nif_channel_close(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
 // channel_info(Channel) -> #{size, count, max_size, closed, receivers}
 ERL_NIF_TERM nif_channel_info(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_tuple(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
   const channels::Channel::Info info = res->channel.info();
   ERL_NIF_TERM map = enif_make_new_map(env);
   map = put(env, map, "size", enif_make_uint64(env, info.bytes));

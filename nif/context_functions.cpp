@@ -20,14 +20,6 @@ namespace epy::nif {
 
 namespace {
 
-ERL_NIF_TERM error_tuple(ErlNifEnv* env, ERL_NIF_TERM reason) {
-  return enif_make_tuple2(env, atoms.error, reason);
-}
-
-ERL_NIF_TERM badarg_tuple(ErlNifEnv* env, ERL_NIF_TERM what) {
-  return error_tuple(env, enif_make_tuple2(env, atoms.badarg, what));
-}
-
 // Resource destructors get no priv_data; the engine lives as long as the process.
 Engine* g_engine_for_dtor = nullptr;
 

@@ -7,6 +7,7 @@
 
 #include "engine/background.hpp"
 #include "engine/context.hpp"
+#include "engine/wait_error.hpp"
 #include "nif/nif_job.hpp"
 
 namespace epy::nif {
@@ -84,22 +85,6 @@ Context::Clock::time_point deadline_after(double seconds) {
          std::chrono::duration_cast<Context::Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-// Raises for the ways a wait in the context can end other than its own.
-bool wait_ended_normally(Context::WaitResult result) {
-  switch (result) {
-    case Context::WaitResult::ready:
-    case Context::WaitResult::timed_out:
-      return true;
-    case Context::WaitResult::interrupted:
-      PyErr_SetNone(PyExc_KeyboardInterrupt);
-      return false;
-    case Context::WaitResult::stopping:
-      PyErr_SetString(PyExc_RuntimeError, "the context is stopping");
-      return false;
-  }
-  return true;
-}
-
 bool seconds_of(PyObject* obj, const char* what, double* out) {
   *out = PyFloat_AsDouble(obj);
   if (*out == -1.0 && PyErr_Occurred()) {
@@ -171,14 +156,14 @@ PyObject* py_wait(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   Context* context = Context::current();
   if (!context) Py_RETURN_NONE;
   if (timeout == 0) {  // serve what is queued; the caller polls fd itself
-    if (!wait_ended_normally(context->serve_until([] { return false; }, Context::Clock::now())))
+    if (raise_if_cut_short(context->serve_until([] { return false; }, Context::Clock::now())))
       return nullptr;
     Py_RETURN_TRUE;
   }
   bool readable = false;
   const auto result =
       context->serve_until([&] { return readable; }, deadline_after(timeout), fd, &readable);
-  if (!wait_ended_normally(result)) return nullptr;
+  if (raise_if_cut_short(result)) return nullptr;
   return PyBool_FromLong(readable);
 }
 
@@ -194,7 +179,7 @@ PyObject* py_sleep(PyObject*, PyObject* arg) {
     py::Ref time(PyImport_ImportModule("time"));
     return time ? PyObject_CallMethod(time.get(), "sleep", "d", seconds) : nullptr;
   }
-  if (!wait_ended_normally(context->serve_until([] { return false; }, deadline_after(seconds))))
+  if (raise_if_cut_short(context->serve_until([] { return false; }, deadline_after(seconds))))
     return nullptr;
   Py_RETURN_NONE;
 }

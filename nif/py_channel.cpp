@@ -8,6 +8,7 @@
 
 #include "channels/thread_waiter.hpp"
 #include "engine/context.hpp"
+#include "engine/wait_error.hpp"
 #include "nif/channel_payload.hpp"
 #include "nif/convert.hpp"
 #include "nif/event_fd.hpp"
@@ -98,13 +99,12 @@ bool make_message(ModuleState* st, PyObject* obj, Payload* out) {
 
 // Raises for a wait in the context that ended other than by its own condition.
 bool wait_ok(Context::WaitResult r, const char* what) {
-  switch (r) {
-    case Context::WaitResult::ready: return true;
-    case Context::WaitResult::timed_out: PyErr_Format(PyExc_TimeoutError, "%s timed out", what); break;
-    case Context::WaitResult::interrupted: PyErr_SetNone(PyExc_KeyboardInterrupt); break;
-    case Context::WaitResult::stopping: PyErr_SetString(PyExc_RuntimeError, "the context is stopping"); break;
+  if (raise_if_cut_short(r)) return false;
+  if (r == Context::WaitResult::timed_out) {
+    PyErr_Format(PyExc_TimeoutError, "%s timed out", what);
+    return false;
   }
-  return false;
+  return true;
 }
 
 // Takes a context waiter off the channel however the wait ends.

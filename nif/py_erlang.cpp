@@ -3,6 +3,7 @@
 #include "nif/py_erlang.hpp"
 
 #include "engine/context.hpp"
+#include "engine/wait_error.hpp"
 #include "nif/atoms.hpp"
 #include "nif/convert.hpp"
 #include "nif/nif_job.hpp"
@@ -186,17 +187,10 @@ PyObject* py_call(PyObject* module, PyObject* const* args, Py_ssize_t nargs) {
       result = done ? Context::WaitResult::ready : Context::WaitResult::timed_out;
     }
     callbacks().remove_waiter(token);
-    switch (result) {
-      case Context::WaitResult::ready: break;
-      case Context::WaitResult::timed_out:
-        PyErr_Format(PyExc_TimeoutError, "Erlang function %R did not answer in time", args[0]);
-        return nullptr;
-      case Context::WaitResult::interrupted:
-        PyErr_SetNone(PyExc_KeyboardInterrupt);
-        return nullptr;
-      case Context::WaitResult::stopping:
-        PyErr_SetString(PyExc_RuntimeError, "the context is stopping");
-        return nullptr;
+    if (raise_if_cut_short(result)) return nullptr;
+    if (result == Context::WaitResult::timed_out) {
+      PyErr_Format(PyExc_TimeoutError, "Erlang function %R did not answer in time", args[0]);
+      return nullptr;
     }
   }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/state_wait.hpp"
+#include "engine/wait_error.hpp"
 #include "nif/nif_state.hpp"
 #include "nif/state_codec.hpp"
 
@@ -146,17 +147,11 @@ PyObject* py_state_wait(PyObject* module, PyObject* const* args, Py_ssize_t narg
     deadline = Context::Clock::now() +
                std::chrono::duration_cast<Context::Clock::duration>(std::chrono::duration<double>(seconds));
   }
-  switch (wait_for_state_change(store(), key, deadline)) {
-    case Context::WaitResult::ready: break;
-    case Context::WaitResult::timed_out:
-      PyErr_Format(PyExc_TimeoutError, "state key %s did not change in time", key.c_str());
-      return nullptr;
-    case Context::WaitResult::interrupted:
-      PyErr_SetNone(PyExc_KeyboardInterrupt);
-      return nullptr;
-    case Context::WaitResult::stopping:
-      PyErr_SetString(PyExc_RuntimeError, "the context is stopping");
-      return nullptr;
+  const Context::WaitResult result = wait_for_state_change(store(), key, deadline);
+  if (raise_if_cut_short(result)) return nullptr;
+  if (result == Context::WaitResult::timed_out) {
+    PyErr_Format(PyExc_TimeoutError, "state key %s did not change in time", key.c_str());
+    return nullptr;
   }
   StateValue value;
   if (store().get(key, &value) != StateStatus::ok) Py_RETURN_NONE;

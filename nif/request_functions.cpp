@@ -11,14 +11,6 @@ namespace epy::nif {
 
 namespace {
 
-ERL_NIF_TERM error_tuple(ErlNifEnv* env, ERL_NIF_TERM reason) {
-  return enif_make_tuple2(env, atoms.error, reason);
-}
-
-ERL_NIF_TERM badarg_tuple(ErlNifEnv* env, ERL_NIF_TERM what) {
-  return error_tuple(env, enif_make_tuple2(env, atoms.badarg, what));
-}
-
 ERL_NIF_TERM no_context(ErlNifEnv* env, ERL_NIF_TERM ctx) {
   return error_tuple(env, enif_make_tuple2(env, atoms.no_context, ctx));
 }

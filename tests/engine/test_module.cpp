@@ -5,6 +5,7 @@
 #include "test_module.hpp"
 
 #include "engine/state_wait.hpp"
+#include "engine/wait_error.hpp"
 #include "engine_fixture.hpp"
 
 namespace epy::test {
@@ -16,17 +17,8 @@ Context::Clock::time_point deadline_in(double seconds) {
 }
 
 PyObject* wait_result(Context::WaitResult result) {
-  switch (result) {
-    case Context::WaitResult::ready: return PyUnicode_FromString("ready");
-    case Context::WaitResult::timed_out: return PyUnicode_FromString("timed_out");
-    case Context::WaitResult::interrupted:
-      PyErr_SetNone(PyExc_KeyboardInterrupt);
-      return nullptr;
-    case Context::WaitResult::stopping:
-      PyErr_SetString(PyExc_RuntimeError, "the context is stopping");
-      return nullptr;
-  }
-  return nullptr;
+  if (raise_if_cut_short(result)) return nullptr;
+  return PyUnicode_FromString(result == Context::WaitResult::ready ? "ready" : "timed_out");
 }
 
 PyObject* state_wait(PyObject*, PyObject* args) {
