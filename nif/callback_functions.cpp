@@ -6,6 +6,7 @@
 #include "nif/atoms.hpp"
 #include "nif/nif_functions.hpp"
 #include "nif/nif_state.hpp"
+#include "nif/scheduler_budget.hpp"
 
 namespace epy::nif {
 
@@ -33,11 +34,16 @@ ERL_NIF_TERM nif_callback_names(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
   return atoms.ok;
 }
 
-// callback_reply(Token, Result) -> ok | not_waiting
-ERL_NIF_TERM nif_callback_reply(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  ErlNifUInt64 token;
-  if (!enif_get_uint64(env, argv[0], &token)) return enif_make_badarg(env);
-  return nif_state(env).callbacks.reply(token, argv[1]) ? atoms.ok : enif_make_atom(env, "not_waiting");
+// callback_reply(Token, Result) -> ok | not_waiting. A big result is copied on a dirty
+// scheduler.
+ERL_NIF_TERM nif_callback_reply(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return within_budget(env, DirtySite::callback_reply, nif_callback_reply, argc, argv, {argv[1]},
+                       Bytes::shared, [&] {
+    ErlNifUInt64 token;
+    if (!enif_get_uint64(env, argv[0], &token)) return enif_make_badarg(env);
+    return nif_state(env).callbacks.reply(token, argv[1]) ? atoms.ok
+                                                          : enif_make_atom(env, "not_waiting");
+  });
 }
 
 }  // namespace epy::nif

@@ -1,11 +1,13 @@
 // py_channel's NIFs: channels from Erlang. Sends copy the term into a message of its own;
 // receives copy the message's term into the caller. Waiting is done in Erlang (a receive
 // for {py_channel_ready | py_channel_room, Tag}); these only register and cancel waiters.
+// Big messages are copied on a dirty scheduler, both ways (see scheduler_budget.hpp).
 #include "nif/atoms.hpp"
 #include "nif/caller_env.hpp"
 #include "nif/channel_payload.hpp"
 #include "nif/channel_resource.hpp"
 #include "nif/nif_functions.hpp"
+#include "nif/scheduler_budget.hpp"
 
 namespace epy::nif {
 
@@ -15,7 +17,24 @@ ERL_NIF_TERM badarg_atom(ErlNifEnv* env, const char* what) {
   return badarg_tuple(env, enif_make_atom(env, what));
 }
 
-ERL_NIF_TERM received(ErlNifEnv* env, const channels::Payload& p) {
+// A payload's bytes (term_bytes: 8 a word, 16 a list cell) in budget units.
+constexpr std::size_t kPayloadBytesPerUnit = 16;
+
+// Dirty scheduler: the copy of a message a receive took on a normal scheduler.
+ERL_NIF_TERM deliver_held(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  channels::Payload p;
+  if (!take_held_payload(env, argv[0], &p)) return enif_make_badarg(env);
+  return enif_make_tuple2(env, atoms.ok, enif_make_copy(env, term_message(p).term));
+}
+
+// {ok, Term}: copied here if small, else on a dirty scheduler.
+ERL_NIF_TERM received(ErlNifEnv* env, channels::Payload p) {
+  WorkMeter work;
+  if (!work.add_units(p.bytes() / kPayloadBytesPerUnit)) {
+    const ERL_NIF_TERM held = hold_payload(env, std::move(p));
+    return run_dirty(env, DirtySite::channel_receive, deliver_held, 1, &held);
+  }
+  charge(env, work);
   return enif_make_tuple2(env, atoms.ok, enif_make_copy(env, term_message(p).term));
 }
 
@@ -38,35 +57,41 @@ ERL_NIF_TERM nif_channel_new(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
 }
 
 // channel_send(Channel, Term) -> ok | busy | closed
-ERL_NIF_TERM nif_channel_send(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
-  CallerEnvScope scope(env);  // a waiting process is woken from here
-  channels::Payload message = make_term_payload(env, argv[1]);
-  switch (res->channel.send(message)) {
-    case channels::Channel::SendResult::ok: return atoms.ok;
-    case channels::Channel::SendResult::full: return atoms.busy;
-    case channels::Channel::SendResult::closed: break;
-  }
-  return atoms.closed;
+ERL_NIF_TERM nif_channel_send(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return within_budget(env, DirtySite::channel_send, nif_channel_send, argc, argv, {argv[1]},
+                       Bytes::shared, [&] {
+    ChannelResource* res;
+    if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
+    CallerEnvScope scope(env);  // a waiting process is woken from here
+    channels::Payload message = make_term_payload(env, argv[1]);
+    switch (res->channel.send(message)) {
+      case channels::Channel::SendResult::ok: return atoms.ok;
+      case channels::Channel::SendResult::full: return atoms.busy;
+      case channels::Channel::SendResult::closed: break;
+    }
+    return atoms.closed;
+  });
 }
 
 // channel_send_wait(Channel, Term, Tag) -> ok | busy | closed
 // busy: the caller gets {py_channel_room, Tag} once a receive makes room (or the channel
 // closes), and then tries again.
-ERL_NIF_TERM nif_channel_send_wait(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
-  CallerEnvScope scope(env);
-  channels::Payload message = make_term_payload(env, argv[1]);
-  std::lock_guard<std::mutex> lock(res->waiters_mutex);
-  std::uint64_t key;
-  ErlangWaiter* waiter = erlang_waiter(env, res, argv[2], WaitKind::room, &key);
-  if (!waiter) return atoms.closed;  // the caller is not alive
-  const auto result = res->channel.send_or_wait(message, waiter);
-  if (result == channels::Channel::SendResult::full) return atoms.busy;
-  drop_erlang_waiter(env, res, key);
-  return result == channels::Channel::SendResult::ok ? atoms.ok : atoms.closed;
+ERL_NIF_TERM nif_channel_send_wait(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return within_budget(env, DirtySite::channel_send, nif_channel_send_wait, argc, argv, {argv[1]},
+                       Bytes::shared, [&] {
+    ChannelResource* res;
+    if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
+    CallerEnvScope scope(env);
+    channels::Payload message = make_term_payload(env, argv[1]);
+    std::lock_guard<std::mutex> lock(res->waiters_mutex);
+    std::uint64_t key;
+    ErlangWaiter* waiter = erlang_waiter(env, res, argv[2], WaitKind::room, &key);
+    if (!waiter) return atoms.closed;  // the caller is not alive
+    const auto result = res->channel.send_or_wait(message, waiter);
+    if (result == channels::Channel::SendResult::full) return atoms.busy;
+    drop_erlang_waiter(env, res, key);
+    return result == channels::Channel::SendResult::ok ? atoms.ok : atoms.closed;
+  });
 }
 
 // channel_receive(Channel, Tag) -> {ok, Term} | waiting | closed
@@ -84,7 +109,8 @@ ERL_NIF_TERM nif_channel_receive(ErlNifEnv* env, int, const ERL_NIF_TERM argv[])
   const auto result = res->channel.receive_or_wait(&message, waiter);
   if (result == channels::Channel::WaitResult::waiting) return atoms.waiting;
   drop_erlang_waiter(env, res, key);
-  return result == channels::Channel::WaitResult::received ? received(env, message) : atoms.closed;
+  return result == channels::Channel::WaitResult::received ? received(env, std::move(message))
+                                                           : atoms.closed;
 }
 
 // channel_cancel(Channel, Tag) -> ok: the caller no longer waits under Tag (for a
@@ -105,7 +131,7 @@ ERL_NIF_TERM nif_channel_try_receive(ErlNifEnv* env, int, const ERL_NIF_TERM arg
   CallerEnvScope scope(env);  // a waiting sender is woken from here
   channels::Payload message;
   switch (res->channel.try_receive(&message)) {
-    case channels::Channel::ReceiveResult::received: return received(env, message);
+    case channels::Channel::ReceiveResult::received: return received(env, std::move(message));
     case channels::Channel::ReceiveResult::empty: return atoms.empty;
     case channels::Channel::ReceiveResult::closed: break;
   }

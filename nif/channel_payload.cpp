@@ -3,6 +3,7 @@
 #include <concurrentqueue/concurrentqueue.h>
 
 #include <atomic>
+#include <new>
 #include <vector>
 
 namespace epy::nif {
@@ -28,7 +29,39 @@ void free_term_message(void* data) {
   delete m;
 }
 
+ErlNifResourceType* g_held_type = nullptr;
+
+struct HeldPayload {
+  channels::Payload payload;
+};
+
+void held_dtor(ErlNifEnv*, void* obj) { static_cast<HeldPayload*>(obj)->~HeldPayload(); }
+
 }  // namespace
+
+bool open_held_payload_type(ErlNifEnv* env) {
+  ErlNifResourceTypeInit init = {};
+  init.dtor = held_dtor;
+  g_held_type = enif_open_resource_type_x(env, "py_held_payload", &init,
+                                          ErlNifResourceFlags(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER),
+                                          nullptr);
+  return g_held_type != nullptr;
+}
+
+ERL_NIF_TERM hold_payload(ErlNifEnv* env, channels::Payload payload) {
+  void* mem = enif_alloc_resource(g_held_type, sizeof(HeldPayload));
+  auto* held = new (mem) HeldPayload{std::move(payload)};
+  ERL_NIF_TERM term = enif_make_resource(env, held);
+  enif_release_resource(held);  // the term holds it now
+  return term;
+}
+
+bool take_held_payload(ErlNifEnv* env, ERL_NIF_TERM held, channels::Payload* out) {
+  void* obj;
+  if (!g_held_type || !enif_get_resource(env, held, g_held_type, &obj)) return false;
+  *out = std::move(static_cast<HeldPayload*>(obj)->payload);
+  return bool(*out);
+}
 
 long live_messages() { return g_live.load(std::memory_order_relaxed); }
 

@@ -31,6 +31,13 @@ inline const TermMessage& term_message(const channels::Payload& p) {
 // Messages not yet freed (queued in channels, or being received).
 long live_messages();
 
+// A received payload parked in a resource while its receive moves to a dirty scheduler
+// (a big message must not be copied into the receiver on a normal scheduler). The
+// resource type is opened at load. take_held_payload moves the payload out, once.
+bool open_held_payload_type(ErlNifEnv* env);
+ERL_NIF_TERM hold_payload(ErlNifEnv* env, channels::Payload payload);
+bool take_held_payload(ErlNifEnv* env, ERL_NIF_TERM held, channels::Payload* out);
+
 // Roughly the memory a term takes (what a channel's max_size counts): 8 bytes a word,
 // binaries by their size. Walks the term without recursion.
 std::size_t term_bytes(ErlNifEnv* env, ERL_NIF_TERM term);

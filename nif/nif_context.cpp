@@ -2,6 +2,7 @@
 
 #include "nif/atoms.hpp"
 #include "nif/convert.hpp"
+#include "nif/scheduler_budget.hpp"
 
 namespace epy::nif {
 
@@ -14,7 +15,13 @@ bool deliberate(ErlNifEnv* env, ERL_NIF_TERM reason) {
   return enif_get_tuple(env, reason, &arity, &elems) && arity == 2 && elems[0] == atoms.shutdown;
 }
 
+// The exit reason callers get in {context_died, Reason}. A reason too big to encode on a
+// scheduler (this runs in NIF calls and monitor callbacks) is summarised instead.
 std::string external_format(ErlNifEnv* env, ERL_NIF_TERM term) {
+  WorkMeter work;
+  if (!work.add(env, term, Bytes::copied))
+    term = enif_make_tuple2(env, enif_make_atom(env, "exit_reason_too_large"),
+                            enif_make_uint64(env, work.units()));
   ErlNifBinary bin;
   if (!enif_term_to_binary(env, term, &bin)) return {};
   std::string out(reinterpret_cast<const char*>(bin.data), bin.size);
@@ -24,21 +31,23 @@ std::string external_format(ErlNifEnv* env, ERL_NIF_TERM term) {
 
 }  // namespace
 
+bool NifContext::begin_stop(ErlNifEnv* env, ERL_NIF_TERM reason, Failure* failure) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopped_) return false;
+  stopped_ = true;
+  if (deliberate(env, reason)) {
+    failure->kind = FailureKind::shutting_down;
+  } else {
+    failure->kind = FailureKind::context_died;
+    failure->detail = external_format(env, reason);
+  }
+  failure_ = *failure;
+  return true;
+}
+
 void NifContext::stop(ErlNifEnv* env, ERL_NIF_TERM reason) {
   Failure failure;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopped_) return;
-    stopped_ = true;
-    if (deliberate(env, reason)) {
-      failure.kind = FailureKind::shutting_down;
-    } else {
-      failure.kind = FailureKind::context_died;
-      failure.detail = external_format(env, reason);
-    }
-    failure_ = failure;
-  }
-  context_->stop(std::move(failure));
+  if (begin_stop(env, reason, &failure)) context_->stop(std::move(failure));
 }
 
 ERL_NIF_TERM NifContext::refusal(ErlNifEnv* env) {

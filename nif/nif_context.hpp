@@ -28,6 +28,9 @@ class NifContext {
   // {shutdown, _} mean a deliberate stop (callers get shutting_down); anything else
   // means the context died (callers get {context_died, Reason}).
   void stop(ErlNifEnv* env, ERL_NIF_TERM reason);
+  // The first half of stop(): records why (false if stopped already); the caller then
+  // calls context().stop(*failure), on whichever thread should answer the pending requests.
+  bool begin_stop(ErlNifEnv* env, ERL_NIF_TERM reason, Failure* failure);
 
   // The answer for a request that arrives after the stop.
   ERL_NIF_TERM refusal(ErlNifEnv* env);

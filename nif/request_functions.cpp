@@ -6,6 +6,7 @@
 #include "nif/nif_functions.hpp"
 #include "nif/nif_job.hpp"
 #include "nif/nif_state.hpp"
+#include "nif/scheduler_budget.hpp"
 
 namespace epy::nif {
 
@@ -58,61 +59,71 @@ ERL_NIF_TERM submit(ErlNifEnv* env, ERL_NIF_TERM ctx, MessageKind kind, ERL_NIF_
 
 // call(Ctx, Ref, Module, Function, Args, Kwargs) -> ok | {error, Reason}
 // The caller receives {py_result, Ref, {ok, Value} | {error, Reason}}.
-ERL_NIF_TERM nif_call(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
-  if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.module);
-  if (!is_name(env, argv[3])) return badarg_tuple(env, atoms.function);
-  if (!is_proper_list(env, argv[4])) return badarg_tuple(env, atoms.args);
-  if (!enif_is_map(env, argv[5])) return badarg_tuple(env, atoms.kwargs);
-  return submit(env, argv[0], MessageKind::call, argv[1], [&](NifJob& job, const ErlNifPid& self) {
-    job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true);
+ERL_NIF_TERM nif_call(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return within_budget(env, DirtySite::call, nif_call, argc, argv, {argv[4], argv[5]}, Bytes::shared, [&] {
+    if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
+    if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.module);
+    if (!is_name(env, argv[3])) return badarg_tuple(env, atoms.function);
+    if (!is_proper_list(env, argv[4])) return badarg_tuple(env, atoms.args);
+    if (!enif_is_map(env, argv[5])) return badarg_tuple(env, atoms.kwargs);
+    return submit(env, argv[0], MessageKind::call, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+      job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true);
+    });
   });
 }
 
 // cast(Ctx, Module, Function, Args, Kwargs) -> ok | {error, Reason}; no reply is sent.
-ERL_NIF_TERM nif_cast(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  if (!is_name(env, argv[1])) return badarg_tuple(env, atoms.module);
-  if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.function);
-  if (!is_proper_list(env, argv[3])) return badarg_tuple(env, atoms.args);
-  if (!enif_is_map(env, argv[4])) return badarg_tuple(env, atoms.kwargs);
-  return submit(env, argv[0], MessageKind::call, 0, [&](NifJob& job, const ErlNifPid& self) {
-    job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false);
+ERL_NIF_TERM nif_cast(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return within_budget(env, DirtySite::cast, nif_cast, argc, argv, {argv[3], argv[4]}, Bytes::shared, [&] {
+    if (!is_name(env, argv[1])) return badarg_tuple(env, atoms.module);
+    if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.function);
+    if (!is_proper_list(env, argv[3])) return badarg_tuple(env, atoms.args);
+    if (!enif_is_map(env, argv[4])) return badarg_tuple(env, atoms.kwargs);
+    return submit(env, argv[0], MessageKind::call, 0, [&](NifJob& job, const ErlNifPid& self) {
+      job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false);
+    });
   });
 }
 
 // task(Ctx, Ref, Module, Function, Args, Kwargs) -> ok | {error, Reason}
 // Module.Function(*Args, **Kwargs); an awaitable result runs as a task of the context's
 // event loop. The caller receives {async_result, Ref, {ok, Value} | {error, Reason}}.
-ERL_NIF_TERM nif_task(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
-  if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.module);
-  if (!is_name(env, argv[3])) return badarg_tuple(env, atoms.function);
-  if (!is_proper_list(env, argv[4])) return badarg_tuple(env, atoms.args);
-  if (!enif_is_map(env, argv[5])) return badarg_tuple(env, atoms.kwargs);
-  return submit(env, argv[0], MessageKind::task, argv[1], [&](NifJob& job, const ErlNifPid& self) {
-    job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true, true);
+ERL_NIF_TERM nif_task(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return within_budget(env, DirtySite::task, nif_task, argc, argv, {argv[4], argv[5]}, Bytes::shared, [&] {
+    if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
+    if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.module);
+    if (!is_name(env, argv[3])) return badarg_tuple(env, atoms.function);
+    if (!is_proper_list(env, argv[4])) return badarg_tuple(env, atoms.args);
+    if (!enif_is_map(env, argv[5])) return badarg_tuple(env, atoms.kwargs);
+    return submit(env, argv[0], MessageKind::task, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+      job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true, true);
+    });
   });
 }
 
 // spawn_task(Ctx, Module, Function, Args, Kwargs) -> ok | {error, Reason}: as task/6,
 // answering nobody.
-ERL_NIF_TERM nif_spawn_task(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  if (!is_name(env, argv[1])) return badarg_tuple(env, atoms.module);
-  if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.function);
-  if (!is_proper_list(env, argv[3])) return badarg_tuple(env, atoms.args);
-  if (!enif_is_map(env, argv[4])) return badarg_tuple(env, atoms.kwargs);
-  return submit(env, argv[0], MessageKind::task, 0, [&](NifJob& job, const ErlNifPid& self) {
-    job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false, true);
+ERL_NIF_TERM nif_spawn_task(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return within_budget(env, DirtySite::task, nif_spawn_task, argc, argv, {argv[3], argv[4]}, Bytes::shared, [&] {
+    if (!is_name(env, argv[1])) return badarg_tuple(env, atoms.module);
+    if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.function);
+    if (!is_proper_list(env, argv[3])) return badarg_tuple(env, atoms.args);
+    if (!enif_is_map(env, argv[4])) return badarg_tuple(env, atoms.kwargs);
+    return submit(env, argv[0], MessageKind::task, 0, [&](NifJob& job, const ErlNifPid& self) {
+      job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false, true);
+    });
   });
 }
 
 // eval(Ctx, Ref, Code, Locals) -> ok | {error, Reason}
-ERL_NIF_TERM nif_eval(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
-  if (!enif_is_binary(env, argv[2])) return badarg_tuple(env, atoms.code);
-  if (!enif_is_map(env, argv[3])) return badarg_tuple(env, atoms.locals);
-  return submit(env, argv[0], MessageKind::eval, argv[1], [&](NifJob& job, const ErlNifPid& self) {
-    job.prepare_code(env, self, argv[1], argv[2], argv[3]);
+ERL_NIF_TERM nif_eval(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return within_budget(env, DirtySite::eval, nif_eval, argc, argv, {argv[3]}, Bytes::shared, [&] {
+    if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
+    if (!enif_is_binary(env, argv[2])) return badarg_tuple(env, atoms.code);
+    if (!enif_is_map(env, argv[3])) return badarg_tuple(env, atoms.locals);
+    return submit(env, argv[0], MessageKind::eval, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+      job.prepare_code(env, self, argv[1], argv[2], argv[3]);
+    });
   });
 }
 

@@ -1,6 +1,8 @@
 // The shared state from Erlang: py:state_store/2, state_fetch/1, state_incr/decr,
 // state_keys/0, state_remove/1, state_clear/0, state_cas/3, state_subscribe/1.
-// Each runs on the calling scheduler: a lock and a hash lookup, no message.
+// Each runs on the calling scheduler: a lock and a hash lookup, no message; big values,
+// many keys or many subscribers move the operation to a dirty scheduler (see
+// scheduler_budget.hpp).
 #include "engine/python/python.hpp"
 
 #include "nif/atoms.hpp"
@@ -8,6 +10,7 @@
 #include "nif/convert.hpp"
 #include "nif/nif_functions.hpp"
 #include "nif/nif_state.hpp"
+#include "nif/scheduler_budget.hpp"
 #include "nif/state_codec.hpp"
 
 namespace epy::nif {
@@ -34,32 +37,58 @@ StateStore& store(ErlNifEnv* env) { return nif_state(env).engine->state(); }
 // The absent key and a stored `none` both match an expected `none` (Python's None).
 bool none_like(ErlNifEnv* env, ERL_NIF_TERM t) { return t == atoms.none; }
 
+// Work beyond the value itself: a message (a decoded copy of the value) per subscriber.
+constexpr std::size_t kUnitsPerMessage = 8;
+// Creating one key's binary, or freeing one entry.
+constexpr std::size_t kUnitsPerKey = 16;
+// Decoding the external format: a list of small integers takes 2 bytes an element.
+constexpr std::size_t kEncodedBytesPerUnit = 2;
+
+std::size_t announce_units(ErlNifEnv* env, const std::string& key, std::size_t value_units) {
+  return nif_state(env).subscriptions.subscribers(key) * (kUnitsPerMessage + value_units);
+}
+
 }  // namespace
 
 // state_store(Key, Value) -> ok | {error, badarg | full}
-ERL_NIF_TERM nif_state_store(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+ERL_NIF_TERM nif_state_store(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
+  if (!state_key(env, argv[0], &key)) return error(env, "badarg");
+  WorkMeter work;
+  if (!work.add(env, argv[1], Bytes::copied) || !work.add_units(announce_units(env, key, work.units())))
+    return run_dirty(env, DirtySite::state_store, nif_state_store, argc, argv);
   StateValue value;
-  if (!state_key(env, argv[0], &key) || !encode_state(env, argv[1], &value)) return error(env, "badarg");
+  if (!encode_state(env, argv[1], &value)) return error(env, "badarg");
   CallerEnvScope scope(env);
-  return status_error(env, store(env).set(key, std::move(value)));
+  const ERL_NIF_TERM result = status_error(env, store(env).set(key, std::move(value)));
+  charge(env, work);
+  return result;
 }
 
 // state_fetch(Key) -> {ok, Value} | {error, not_found | badarg}
-ERL_NIF_TERM nif_state_fetch(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+ERL_NIF_TERM nif_state_fetch(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
   if (!state_key(env, argv[0], &key)) return error(env, "badarg");
   StateValue value;
   StateStatus s = store(env).get(key, &value);
   if (s != StateStatus::ok) return status_error(env, s);
-  return enif_make_tuple2(env, atoms.ok, decode_state(env, value));
+  WorkMeter work;
+  if (!work.add_units(value.size() / kEncodedBytesPerUnit))  // fetched again there
+    return run_dirty(env, DirtySite::state_fetch, nif_state_fetch, argc, argv);
+  const ERL_NIF_TERM result = enif_make_tuple2(env, atoms.ok, decode_state(env, value));
+  charge(env, work);
+  return result;
 }
 
 // state_add(Key, Delta) -> NewValue | {error, badarg | not_integer | overflow | full}
-ERL_NIF_TERM nif_state_add(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+ERL_NIF_TERM nif_state_add(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
   ErlNifSInt64 delta;
   if (!state_key(env, argv[0], &key) || !enif_get_int64(env, argv[1], &delta)) return error(env, "badarg");
+  WorkMeter work;
+  if (!work.add_units(announce_units(env, key, 1)))
+    return run_dirty(env, DirtySite::state_store, nif_state_add, argc, argv);
+  charge(env, work);
   CallerEnvScope scope(env);
   std::int64_t result;
   StateStatus s = store(env).add(key, delta, &result);
@@ -67,7 +96,11 @@ ERL_NIF_TERM nif_state_add(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
 }
 
 // state_keys() -> [binary()]
-ERL_NIF_TERM nif_state_keys(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
+ERL_NIF_TERM nif_state_keys(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  WorkMeter work;
+  if (!work.add_units(store(env).size() * kUnitsPerKey))
+    return run_dirty(env, DirtySite::state_keys, nif_state_keys, argc, argv);
+  charge(env, work);
   ERL_NIF_TERM list = enif_make_list(env, 0);
   for (const std::string& key : store(env).keys())
     list = enif_make_list_cell(env, make_binary(env, key), list);
@@ -75,27 +108,41 @@ ERL_NIF_TERM nif_state_keys(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
 }
 
 // state_remove(Key) -> ok | {error, badarg}
-ERL_NIF_TERM nif_state_remove(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+ERL_NIF_TERM nif_state_remove(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
   if (!state_key(env, argv[0], &key)) return error(env, "badarg");
+  WorkMeter work;
+  if (!work.add_units(announce_units(env, key, 0)))
+    return run_dirty(env, DirtySite::state_clear, nif_state_remove, argc, argv);
+  charge(env, work);
   CallerEnvScope scope(env);
   store(env).remove(key);
   return atoms.ok;
 }
 
 // state_clear() -> ok
-ERL_NIF_TERM nif_state_clear(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
+ERL_NIF_TERM nif_state_clear(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  WorkMeter work;
+  if (!work.add_units(store(env).size() * kUnitsPerKey +
+                      nif_state(env).subscriptions.subscriptions() * kUnitsPerMessage))
+    return run_dirty(env, DirtySite::state_clear, nif_state_clear, argc, argv);
+  charge(env, work);
   CallerEnvScope scope(env);
   store(env).clear();
   return atoms.ok;
 }
 
 // state_cas(Key, Expected, New) -> true | false | {error, badarg | full}
-ERL_NIF_TERM nif_state_cas(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+ERL_NIF_TERM nif_state_cas(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
+  if (!state_key(env, argv[0], &key)) return error(env, "badarg");
+  WorkMeter work;
+  if (!work.add(env, {argv[1], argv[2]}, Bytes::copied) ||
+      !work.add_units(announce_units(env, key, work.units())))
+    return run_dirty(env, DirtySite::state_cas, nif_state_cas, argc, argv);
+  charge(env, work);
   StateValue expected, desired;
-  if (!state_key(env, argv[0], &key) || !encode_state(env, argv[1], &expected) ||
-      !encode_state(env, argv[2], &desired))
+  if (!encode_state(env, argv[1], &expected) || !encode_state(env, argv[2], &desired))
     return error(env, "badarg");
   CallerEnvScope scope(env);
   bool swapped = false;

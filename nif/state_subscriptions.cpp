@@ -90,6 +90,13 @@ void StateSubscriptions::drop(const ErlNifPid& pid) {
   by_pid_.erase(it);
 }
 
+std::size_t StateSubscriptions::subscribers(const std::string& key) {
+  if (subscriptions() == 0) return 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto k = by_key_.find(key);
+  return k == by_key_.end() ? 0 : k->second.size();
+}
+
 void StateSubscriptions::state_changed(const std::string& key, const StateValue* value) {
   if (subscriptions_.load(std::memory_order_relaxed) == 0) return;
   std::lock_guard<std::mutex> lock(mutex_);

@@ -26,6 +26,10 @@ class StateSubscriptions : public StateWatcher {
 
   void state_changed(const std::string& key, const StateValue* value) override;
 
+  // Subscribers of `key`, and subscriptions in all (what a change will cost to announce).
+  std::size_t subscribers(const std::string& key);
+  std::size_t subscriptions() const { return subscriptions_.load(std::memory_order_relaxed); }
+
  private:
   struct Subscriber {
     void* monitor_resource;  // keeps the monitor alive while the pid has subscriptions
