@@ -33,6 +33,40 @@ void name_this_thread(std::uint32_t id) {
 // default) to batch wake-ups. A context's timers are asyncio's: keep them close to exact.
 void tighten_timer_slack() { prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL); }
 
+// The context thread runs a request (or a turn of its background) on the CPU from here
+// until the scope ends: the priority governor may lower it if that takes long.
+class RunningStretch {
+ public:
+  RunningStretch(CpuStretch* s, std::chrono::steady_clock::time_point now) : s_(s) {
+    if (s_) s_->begin(now);
+  }
+  ~RunningStretch() {
+    if (s_) s_->end();
+  }
+  RunningStretch(const RunningStretch&) = delete;
+  RunningStretch& operator=(const RunningStretch&) = delete;
+
+ private:
+  CpuStretch* s_;
+};
+
+// A wait inside a running request: the stretch pauses for it (a waiting thread uses no
+// CPU, and nested requests served meanwhile have stretches of their own).
+class PausedStretch {
+ public:
+  explicit PausedStretch(CpuStretch* s) : s_(s) {
+    if (s_) s_->end();
+  }
+  ~PausedStretch() {
+    if (s_) s_->begin(std::chrono::steady_clock::now());
+  }
+  PausedStretch(const PausedStretch&) = delete;
+  PausedStretch& operator=(const PausedStretch&) = delete;
+
+ private:
+  CpuStretch* s_;
+};
+
 }  // namespace
 
 Context::Context(ContextConfig config)
@@ -126,6 +160,12 @@ ContextStats Context::stats() const {
   s.errors = errors_.load(std::memory_order_relaxed);
   s.timeouts = timeouts_.load(std::memory_order_relaxed);
   s.busy_ns = busy_ns_.load(std::memory_order_relaxed);
+  const SpinPolicy& spin = mailbox_.spin_policy();
+  s.spin_us = std::uint32_t(spin.budget().count());
+  s.wake_ns = std::uint64_t(spin.wake_estimate().count());
+  s.spin_hit_rate = spin.hit_rate();
+  s.spun_waits = mailbox_.spun_waits();
+  s.parked_waits = mailbox_.parked_waits();
   s.running = state() == State::running;
   s.executing = latch_.running() != InterruptLatch::kNone;
   return s;
@@ -162,6 +202,7 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
     return finish(error);
   }
   latch_.bind(interp_->state(), interp_->interrupt_target(), interp_->thread_ident());
+  if (governor_) stretch_ = governor_->enter();
   t_current = this;
   State expected = State::starting;
   state_.compare_exchange_strong(expected, State::running);
@@ -254,6 +295,7 @@ std::chrono::microseconds Context::background_due(int* fd) {
 
 Context::WaitResult Context::sleep_until(Clock::time_point deadline) {
   auto woken = [&] { return stopping_.load(std::memory_order_acquire) || latch_.pending(); };
+  PausedStretch paused(stretch_.get());
   latch_.begin_wait();
   interp_->detach();
   {
@@ -275,7 +317,10 @@ bool Context::descriptor_overdue(int fd) const {
 void Context::run_background(bool descriptor_ready) {
   if (!background_ || in_background_) return;
   in_background_ = true;  // the loop is not reentrant: nested waits leave it alone
-  background_->run(descriptor_ready);
+  {
+    RunningStretch running(stretch_.get(), Clock::now());
+    background_->run(descriptor_ready);
+  }
   in_background_ = false;
   if (descriptor_ready) background_polled_at_ = Clock::now();
   PyErr_Clear();
@@ -289,6 +334,7 @@ bool Context::set_background(std::unique_ptr<BackgroundWork> work) {
 
 Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
                                          Clock::time_point deadline, int fd, bool* fd_ready) {
+  PausedStretch paused(stretch_.get());
   // Even a wait whose deadline has passed serves what is queued once (erlang.schedule()).
   for (bool served_once = false;; served_once = true) {
     if (ready()) return WaitResult::ready;
@@ -366,6 +412,27 @@ void Context::complete_deferred(std::uint64_t token,
   table_.release(ticket);
 }
 
+PyObject* Context::execute(MessageKind kind, Job& job) {
+  switch (kind) {
+    case MessageKind::call:
+    case MessageKind::task: {
+      CallInput in;
+      return job.decode_call(*interp_, in) ? interp_->call(in) : nullptr;
+    }
+    case MessageKind::eval: {
+      CodeInput in;
+      return job.decode_code(*interp_, in) ? interp_->eval(in) : nullptr;
+    }
+    case MessageKind::exec: {
+      CodeInput in;
+      return job.decode_code(*interp_, in) ? interp_->exec(in) : nullptr;
+    }
+    default:
+      PyErr_SetString(PyExc_SystemError, "not a request");
+      return nullptr;
+  }
+}
+
 void Context::run_request(const Envelope envelope) {  // a copy: waits refill pending_
   const Ticket ticket = table_.ticket_of(envelope.slot);
   Job* job = table_.job(envelope.slot);
@@ -385,28 +452,8 @@ void Context::run_request(const Envelope envelope) {  // a copy: waits refill pe
   const auto started = std::chrono::steady_clock::now();
   ReplyGate gate(table_, ticket, &stop_failure_);
 
-  PyObject* result = nullptr;
-  switch (envelope.kind) {
-    case MessageKind::call:
-    case MessageKind::task: {
-      CallInput in;
-      if (job->decode_call(*interp_, in)) result = interp_->call(in);
-      break;
-    }
-    case MessageKind::eval: {
-      CodeInput in;
-      if (job->decode_code(*interp_, in)) result = interp_->eval(in);
-      break;
-    }
-    case MessageKind::exec: {
-      CodeInput in;
-      if (job->decode_code(*interp_, in)) result = interp_->exec(in);
-      break;
-    }
-    default:
-      PyErr_SetString(PyExc_SystemError, "not a request");
-      break;
-  }
+  RunningStretch running(stretch_.get(), started);  // decoding, running and replying
+  PyObject* result = execute(envelope.kind, *job);
   current_job_ = outer_job;
   if (latch_.leave(outer)) gate.mark_interrupted();
   // Count before replying, so that a caller holding its answer sees it counted.
@@ -465,6 +512,8 @@ std::unique_ptr<Interpreter> Context::finish(const std::string& error) {
   drain();
   const bool had_interpreter = interp_ != nullptr;
   t_current = nullptr;
+  if (governor_) governor_->leave(stretch_);
+  stretch_.reset();
   if (interp_) {
     latch_.unbind();
     if (config_.on_stop) config_.on_stop(*interp_);

@@ -23,6 +23,7 @@
 #include "engine/envelope.hpp"
 #include "engine/failure.hpp"
 #include "engine/mailbox.hpp"
+#include "engine/priority_governor.hpp"
 #include "engine/python/interpreter.hpp"
 #include "engine/python/interrupt.hpp"
 #include "engine/request_table.hpp"
@@ -62,6 +63,12 @@ struct ContextStats {
   std::uint64_t errors = 0;        // ... that raised
   std::uint64_t timeouts = 0;      // requests their callers gave up on (cancel)
   std::uint64_t busy_ns = 0;       // time spent running them
+  // The mailbox's waits (SpinPolicy): spin before parking now, and what it learnt.
+  std::uint32_t spin_us = 0;
+  std::uint64_t wake_ns = 0;
+  double spin_hit_rate = 0;
+  std::uint64_t spun_waits = 0;    // waits that found work while spinning
+  std::uint64_t parked_waits = 0;  // ... that found it after parking
   bool running = false;            // interpreter serving
   bool executing = false;          // a request is running right now
 };
@@ -166,6 +173,8 @@ class Context : public std::enable_shared_from_this<Context> {
   void set_main_thread_runner(std::function<void(std::function<void()>)> runner) {
     main_thread_runner_ = std::move(runner);
   }
+  // Set by the engine before the context starts: lowers requests that run long.
+  void set_priority_governor(PriorityGovernor* governor) { governor_ = governor; }
 
  private:
   friend class detail::ContextActor;
@@ -179,6 +188,8 @@ class Context : public std::enable_shared_from_this<Context> {
   void serve_nested(const Envelope& envelope);  // one envelope, inside serve_until
   bool has_pending() const { return pending_next_ < pending_end_; }
   void run_request(Envelope envelope);
+  // Decodes and runs one request; a new reference, or nullptr with a Python exception set.
+  PyObject* execute(MessageKind kind, Job& job);
   void cancel_deferred_work(std::uint32_t slot);
   void run_background(bool descriptor_ready);
   // Whether the background's descriptor has gone unread for too long (busy background).
@@ -198,6 +209,8 @@ class Context : public std::enable_shared_from_this<Context> {
   InterruptLatch latch_;
   std::unique_ptr<Interpreter> interp_;
   std::function<void(std::function<void()>)> main_thread_runner_;
+  PriorityGovernor* governor_ = nullptr;
+  std::shared_ptr<CpuStretch> stretch_;  // context thread: this thread's running stretch
 
   std::atomic<State> state_{State::starting};
   std::once_flag stop_once_;

@@ -50,6 +50,7 @@ struct Engine::Impl {
   bool subinterp_ok = false;
   caf::actor supervisor;  // engine thread only
   std::unique_ptr<detail::IdleInterpreters> idle;
+  std::unique_ptr<PriorityGovernor> governor;
   StateStore state;
 
   mutable std::mutex registry_mutex;
@@ -175,6 +176,7 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig& config, std::string* e
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   impl->idle = std::make_unique<detail::IdleInterpreters>(config.max_idle_interpreters);
+  impl->governor = std::make_unique<PriorityGovernor>(config.priority);
   impl->state.set_limits(config.state_limits);
   Impl* raw = impl.get();
   raw->thread = std::thread([raw] {
@@ -204,6 +206,7 @@ std::shared_ptr<Context> Engine::spawn(ContextConfig config) {
   context->set_main_thread_runner([impl](std::function<void()> task) {
     impl->post([task = std::move(task)](caf::actor_system&) { task(); });
   });
+  context->set_priority_governor(impl->governor.get());
   {
     std::lock_guard<std::mutex> lock(impl->registry_mutex);
     if (impl->shut_down) {
@@ -233,6 +236,8 @@ bool Engine::subinterp_supported() const { return impl_->subinterp_ok; }
 std::size_t Engine::idle_interpreters() const { return impl_->idle->idle(); }
 
 StateStore& Engine::state() { return impl_->state; }
+
+const PriorityGovernor& Engine::priority() const { return *impl_->governor; }
 
 std::vector<std::shared_ptr<Context>> Engine::contexts() const {
   std::vector<std::shared_ptr<Context>> live;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/context.hpp"
+#include "engine/priority_governor.hpp"
 #include "engine/python/runtime.hpp"
 #include "engine/state_store.hpp"
 
@@ -24,6 +25,8 @@ struct EngineConfig {
   // Subinterpreters kept (with their threads) for later contexts; 0 ends every one.
   std::size_t max_idle_interpreters = 16;
   StateStore::Limits state_limits;
+  // How context threads share the cores with the BEAM's schedulers.
+  PriorityOptions priority;
 };
 
 class Engine {
@@ -56,6 +59,9 @@ class Engine {
 
   // The node's shared state (see state_store.hpp).
   StateStore& state();
+
+  // Lowers the priority of context threads whose requests run long.
+  const PriorityGovernor& priority() const;
 
   // Called (on an actor-system thread) whenever a context's actor terminates.
   void set_exit_handler(ExitHandler handler);

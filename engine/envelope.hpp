@@ -33,6 +33,7 @@ inline bool is_request(MessageKind kind) {
 struct Envelope {
   MessageKind kind = MessageKind::stop;
   std::uint32_t slot = 0;
+  std::int64_t pushed_ns = 0;  // steady clock, set by Mailbox::push (see SpinPolicy)
 };
 
 }  // namespace epy

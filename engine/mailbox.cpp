@@ -18,15 +18,27 @@
 
 namespace epy {
 
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 Mailbox::Mailbox(std::chrono::microseconds spin)
-    : spin_(spin), event_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    : policy_(spin), event_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (event_fd_ < 0) throw std::runtime_error("eventfd() failed");
 }
 
 Mailbox::~Mailbox() { close(event_fd_); }
 
 void Mailbox::push(const Envelope& envelope) {
-  queue_.enqueue(envelope);
+  Envelope stamped = envelope;
+  stamped.pushed_ns = now_ns();
+  queue_.enqueue(stamped);
   // Pairs with the fence in pop_or_ready(): either the consumer sees this envelope before
   // it sleeps, or we see that it sleeps in ppoll() and wake it.
   std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -40,10 +52,24 @@ std::size_t Mailbox::try_pop(Envelope* out, std::size_t max) {
   return queue_.try_dequeue_bulk(out, max);
 }
 
+void Mailbox::learn(Clock::time_point idle_since, const Envelope* out, std::size_t n, bool parked) {
+  const std::int64_t idle_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(idle_since.time_since_epoch()).count();
+  if (n == 0) {  // ended empty: a miss if it waited longer than a spin, else nothing learnt
+    const std::chrono::nanoseconds waited(now_ns() - idle_ns);
+    if (waited > policy_.max_spin()) policy_.saw_gap(waited);
+    return;
+  }
+  (parked ? parked_ : spun_).fetch_add(1, std::memory_order_relaxed);
+  const std::int64_t pushed = out[0].pushed_ns;
+  policy_.saw_gap(std::chrono::nanoseconds(pushed > idle_ns ? pushed - idle_ns : 0));
+  if (parked && pushed > idle_ns) policy_.saw_wake(std::chrono::nanoseconds(now_ns() - pushed));
+}
+
 std::size_t Mailbox::spin_pop(Envelope* out, std::size_t max, std::chrono::microseconds timeout) {
   if (std::size_t n = queue_.try_dequeue_bulk(out, max)) return n;
   using clock = std::chrono::steady_clock;
-  auto spin = spin_;
+  auto spin = policy_.budget();
   if (timeout.count() >= 0 && timeout < spin) spin = timeout;
   if (spin.count() <= 0) return 0;
   const auto spin_until = clock::now() + spin;
@@ -58,13 +84,22 @@ std::size_t Mailbox::spin_pop(Envelope* out, std::size_t max, std::chrono::micro
 }
 
 std::size_t Mailbox::pop(Envelope* out, std::size_t max, std::chrono::microseconds timeout) {
-  using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
-  if (std::size_t n = spin_pop(out, max, timeout)) return n;
-  if (timeout.count() < 0) return queue_.wait_dequeue_bulk(out, max);
-  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
-  if (elapsed >= timeout) return queue_.try_dequeue_bulk(out, max);
-  return queue_.wait_dequeue_bulk_timed(out, max, (timeout - elapsed).count());
+  if (std::size_t n = queue_.try_dequeue_bulk(out, max)) return n;  // no wait: nothing to learn
+  const auto start = Clock::now();
+  if (std::size_t n = spin_pop(out, max, timeout)) {
+    learn(start, out, n, false);
+    return n;
+  }
+  std::size_t n;
+  if (timeout.count() < 0) {
+    n = queue_.wait_dequeue_bulk(out, max);
+  } else {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    n = elapsed >= timeout ? queue_.try_dequeue_bulk(out, max)
+                           : queue_.wait_dequeue_bulk_timed(out, max, (timeout - elapsed).count());
+  }
+  learn(start, out, n, true);
+  return n;
 }
 
 std::size_t Mailbox::pop_or_ready(Envelope* out, std::size_t max, std::chrono::microseconds timeout,
@@ -79,9 +114,13 @@ std::size_t Mailbox::pop_or_ready(Envelope* out, std::size_t max, std::chrono::m
   // Descriptors first (cheap: a zero-timeout poll), then a short spin on the queue.
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
+  bool waited = false;  // parked in ppoll (what it saw teaches the spin policy)
   timespec zero{0, 0};
   if (ppoll(pfds + 1, nfds, &zero, nullptr) <= 0) {
-    if (std::size_t n = spin_pop(out, max, timeout)) return n;
+    if (std::size_t n = spin_pop(out, max, timeout)) {
+      learn(start, out, n, false);
+      return n;
+    }
     const bool forever = timeout.count() < 0;
     const auto deadline = start + timeout;
     for (;;) {
@@ -89,6 +128,7 @@ std::size_t Mailbox::pop_or_ready(Envelope* out, std::size_t max, std::chrono::m
       std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with push()
       if (std::size_t n = queue_.try_dequeue_bulk(out, max)) {
         fd_waiting_.store(false, std::memory_order_relaxed);
+        learn(start, out, n, false);
         return n;
       }
       timespec ts, *tsp = nullptr;
@@ -101,11 +141,15 @@ std::size_t Mailbox::pop_or_ready(Envelope* out, std::size_t max, std::chrono::m
       }
       while (ppoll(pfds, nfds + 1, tsp, nullptr) < 0 && errno == EINTR) {
       }
+      waited = true;
       fd_waiting_.store(false, std::memory_order_relaxed);
       if (!pfds[0].revents) break;  // a descriptor, or the timeout
       std::uint64_t count;
       (void)!read(event_fd_, &count, sizeof count);
-      if (std::size_t n = queue_.try_dequeue_bulk(out, max)) return n;
+      if (std::size_t n = queue_.try_dequeue_bulk(out, max)) {
+        learn(start, out, n, true);
+        return n;
+      }
       // A wake-up left over from a push whose envelope was taken before this wait: wait
       // again for what is left, unless a descriptor became readable meanwhile.
       bool readable = false;
@@ -115,7 +159,9 @@ std::size_t Mailbox::pop_or_ready(Envelope* out, std::size_t max, std::chrono::m
   }
   for (std::size_t i = 0; i < nfds; ++i)
     if (pfds[i + 1].revents) *ready |= 1u << i;
-  return queue_.try_dequeue_bulk(out, max);
+  const std::size_t n = queue_.try_dequeue_bulk(out, max);
+  if (waited) learn(start, out, n, true);
+  return n;
 }
 
 }  // namespace epy

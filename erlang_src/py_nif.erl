@@ -59,7 +59,9 @@ init() ->
     LoadInfo = #{python_dir => unicode:characters_to_binary(filename:join(Priv, "python")),
                  atom_budget => application:get_env(erlang_python, atom_budget, 10000),
                  max_idle_interpreters =>
-                     application:get_env(erlang_python, max_idle_interpreters, 16)},
+                     application:get_env(erlang_python, max_idle_interpreters, 16),
+                 context_priority =>
+                     atom_to_binary(application:get_env(erlang_python, context_priority, adaptive))},
     erlang:load_nif(filename:join(Priv, ?NIF_NAME), LoadInfo).
 
 priv_dir() ->

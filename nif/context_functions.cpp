@@ -15,6 +15,7 @@
 #include "nif/nif_functions.hpp"
 #include "nif/nif_job.hpp"
 #include "nif/nif_state.hpp"
+#include "nif/scheduler_budget.hpp"
 
 namespace epy::nif {
 
@@ -32,13 +33,31 @@ void context_resource_dtor(ErlNifEnv* env, void* obj) {
   res->~ContextResource();
 }
 
+// A stop answers every pending request at once: an env, a copy of the reference and a
+// send each.
+constexpr std::size_t kUnitsPerAnswer = 64;
+
+bool stop_fits(NifContext& handle) {
+  WorkMeter work;
+  return work.add_units(handle.context().load() * kUnitsPerAnswer);
+}
+
 // The owning py_context process is gone. If it stopped the context itself (terminate/2)
-// this changes nothing; if it was killed, callers learn that the context died.
+// this changes nothing; if it was killed, callers learn that the context died. A monitor
+// callback cannot move to a dirty scheduler: a long queue is answered by the engine thread.
 void context_resource_down(ErlNifEnv* env, void* obj, ErlNifPid* pid, ErlNifMonitor*) {
   auto* res = static_cast<ContextResource*>(obj);
   if (!res->handle) return;
-  CallerEnvScope scope(env);
-  res->handle->stop(env, atoms.killed);
+  Failure failure;
+  if (res->handle->begin_stop(env, atoms.killed, &failure)) {
+    if (stop_fits(*res->handle)) {
+      CallerEnvScope scope(env);
+      res->handle->context().stop(std::move(failure));
+    } else {
+      nif_state(env).engine->run_on_main(
+          [handle = res->handle, failure] { handle->context().stop(failure); });
+    }
+  }
   nif_state(env).registry.remove(*pid, res->handle.get());
 }
 
@@ -124,6 +143,19 @@ ERL_NIF_TERM nif_engine_info(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
     blocked = enif_make_list_cell(env, make_binary(env, *it), blocked);
   map = put(env, map, "sandbox_blocked", blocked);
   map = put(env, map, "live_channel_messages", enif_make_long(env, live_messages()));
+  ERL_NIF_TERM hops = enif_make_new_map(env);
+  for (int i = 0; i < int(DirtySite::count_); ++i)
+    hops = put(env, hops, to_string(DirtySite(i)), enif_make_uint64(env, dirty_hops(DirtySite(i))));
+  map = put(env, map, "dirty_hops", hops);
+  const PriorityGovernor& priority = state.engine->priority();
+  ERL_NIF_TERM prio = enif_make_new_map(env);
+  prio = put(env, prio, "mode", enif_make_atom(env, to_string(priority.options().mode)));
+  prio = put(env, prio, "low_nice", enif_make_int(env, priority.options().low_nice));
+  prio = put(env, prio, "lower_after_ms",
+             enif_make_int64(env, priority.options().lower_after.count()));
+  prio = put(env, prio, "can_raise", priority.can_raise() ? atoms.true_ : atoms.false_);
+  prio = put(env, prio, "lowered", enif_make_uint64(env, priority.lowered_count()));
+  map = put(env, map, "context_priority", prio);
   return map;
 }
 
@@ -187,11 +219,13 @@ ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
 
 // context_stop(Resource, Reason, Ref) -> ok
 // Sends {py_context_stopped, Ref} to the caller once the context's thread has finished.
-ERL_NIF_TERM nif_context_stop(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+ERL_NIF_TERM nif_context_stop(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   NifState& state = nif_state(env);
   ContextResource* res;
   if (!enif_get_resource(env, argv[0], state.context_type, reinterpret_cast<void**>(&res)))
     return badarg_tuple(env, atoms.context);
+  if (!on_dirty_scheduler() && !stop_fits(*res->handle))
+    return run_dirty(env, DirtySite::context_stop, nif_context_stop, argc, argv);
   ErlNifPid self;
   enif_self(env, &self);
   CallerEnvScope scope(env);
@@ -219,6 +253,11 @@ ERL_NIF_TERM nif_context_info(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   map = put(env, map, "errors", enif_make_uint64(env, s.errors));
   map = put(env, map, "timeouts", enif_make_uint64(env, s.timeouts));
   map = put(env, map, "busy_us", enif_make_uint64(env, s.busy_ns / 1000));
+  map = put(env, map, "spin_us", enif_make_uint(env, s.spin_us));
+  map = put(env, map, "wake_us", enif_make_double(env, double(s.wake_ns) / 1000));
+  map = put(env, map, "spin_hit_rate", enif_make_double(env, s.spin_hit_rate));
+  map = put(env, map, "spun_waits", enif_make_uint64(env, s.spun_waits));
+  map = put(env, map, "parked_waits", enif_make_uint64(env, s.parked_waits));
   map = put(env, map, "running", s.running ? atoms.true_ : atoms.false_);
   return map;
 }

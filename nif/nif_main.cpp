@@ -7,6 +7,7 @@
 #include <string>
 
 #include "nif/atoms.hpp"
+#include "nif/channel_payload.hpp"
 #include "nif/channel_resource.hpp"
 #include "nif/convert.hpp"
 #include "nif/nif_functions.hpp"
@@ -87,6 +88,9 @@ int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
     config.python.builtin_modules.emplace_back("_erlang", &init_erlang_module);
     unsigned long n;
     if (map_ulong(env, load_info, "max_idle_interpreters", &n)) config.max_idle_interpreters = n;
+    const std::string priority = map_string(env, load_info, "context_priority");
+    if (priority == "normal") config.priority.mode = PriorityMode::normal;
+    else if (priority == "low") config.priority.mode = PriorityMode::low;
     state->engine = Engine::start(config, &error);
     if (!state->engine) {
       enif_fprintf(stderr, "erlang_python: %s\n", error.c_str());
@@ -97,7 +101,7 @@ int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
     g_state = state;
   }
   if (!open_resource_types(env, *g_state) || !g_state->subscriptions.open_resource_type(env) ||
-      !open_channel_resource_type(env))
+      !open_channel_resource_type(env) || !open_held_payload_type(env))
     return 3;
   *priv_data = g_state;
   return 0;
@@ -107,7 +111,7 @@ int upgrade(ErlNifEnv* env, void** priv_data, void** old_priv_data, ERL_NIF_TERM
   *priv_data = *old_priv_data;
   auto& state = *static_cast<NifState*>(*priv_data);
   return open_resource_types(env, state) && state.subscriptions.open_resource_type(env) &&
-                 open_channel_resource_type(env)
+                 open_channel_resource_type(env) && open_held_payload_type(env)
              ? 0
              : 3;
 }

@@ -156,5 +156,56 @@ TEST(Mailbox, ManyProducersLoseNothing) {
   for (int c : seen) ASSERT_EQ(c, 1);
 }
 
+// The adaptive wait: a consumer whose producer is slow (descheduled, or just not quick)
+// stops spinning and parks, and still gets every envelope; one whose producer answers at
+// once keeps spinning and finds its envelopes while spinning.
+TEST(Mailbox, ParksWhenTheProducerIsDescheduledAndStillAnswers) {
+  Mailbox box(20us);
+  ASSERT_EQ(box.spin_policy().budget(), 20us);
+  constexpr int kItems = 20;
+  std::thread producer([&] {
+    for (int i = 0; i < kItems; ++i) {
+      std::this_thread::sleep_for(2ms);  // far longer than any spin
+      box.push({MessageKind::call, std::uint32_t(i)});
+    }
+  });
+  Envelope out[4];
+  for (int i = 0; i < kItems; ++i) {
+    ASSERT_EQ(box.pop(out, 4, 10s), 1u);
+    EXPECT_EQ(out[0].slot, std::uint32_t(i));
+  }
+  producer.join();
+  EXPECT_EQ(box.spin_policy().budget(), 0us);
+  EXPECT_GE(box.parked_waits(), std::uint64_t(kItems - 2));
+}
+
+TEST(Mailbox, EnvelopesCarryTheirPushTime) {
+  Mailbox box;
+  const auto before = std::chrono::steady_clock::now().time_since_epoch();
+  box.push({MessageKind::call, 1});
+  const auto after = std::chrono::steady_clock::now().time_since_epoch();
+  Envelope out[1];
+  ASSERT_EQ(box.try_pop(out, 1), 1u);
+  EXPECT_GE(out[0].pushed_ns, std::chrono::duration_cast<std::chrono::nanoseconds>(before).count());
+  EXPECT_LE(out[0].pushed_ns, std::chrono::duration_cast<std::chrono::nanoseconds>(after).count());
+}
+
+TEST(Mailbox, DescriptorWaitsTeachThePolicyToo) {
+  Mailbox box(20us);
+  Pipe quiet;
+  const int fd = quiet.read_end();
+  std::thread producer([&] {
+    for (int i = 0; i < 10; ++i) {
+      std::this_thread::sleep_for(2ms);
+      box.push({MessageKind::call, std::uint32_t(i)});
+    }
+  });
+  Envelope out[4];
+  unsigned ready = 0;
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(box.pop_or_ready(out, 4, 10s, &fd, 1, &ready), 1u);
+  producer.join();
+  EXPECT_EQ(box.spin_policy().budget(), 0us);
+}
+
 }  // namespace
 }  // namespace epy

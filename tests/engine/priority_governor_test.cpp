@@ -1,0 +1,124 @@
+// The priority governor lowers threads whose stretch of running lasts, and the thread
+// raises itself back when the stretch ends. Real threads, real nice values; no timing
+// assertions beyond "eventually".
+#include "engine/priority_governor.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <thread>
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace epy {
+namespace {
+
+int nice_of(long tid) {
+  errno = 0;
+  return getpriority(PRIO_PROCESS, id_t(tid));
+}
+
+long this_tid() { return long(syscall(SYS_gettid)); }
+
+// Spins until `done` holds, at most 30 s.
+template <class F>
+bool eventually(F done) {
+  const auto until = Clock::now() + 30s;
+  while (!done()) {
+    if (Clock::now() > until) return false;
+    std::this_thread::sleep_for(200us);
+  }
+  return true;
+}
+
+TEST(PriorityGovernor, LowersALongStretchAndRaisesItBackWhenItEnds) {
+  PriorityGovernor governor({PriorityMode::adaptive, 19, 2ms});
+  std::atomic<bool> seen_low{false}, lowered_nice{false}, restored{false};
+  int before = 0, after = 0;
+  std::thread worker([&] {
+    before = nice_of(this_tid());
+    auto stretch = governor.enter();
+    ASSERT_NE(stretch, nullptr);
+    stretch->begin(Clock::now());
+    // A CPU-bound request: runs until the governor has lowered it.
+    seen_low = eventually([&] { return stretch->lowered(); });
+    lowered_nice = nice_of(this_tid()) == 19;
+    stretch->end();
+    after = nice_of(this_tid());
+    restored = !stretch->lowered();
+    governor.leave(stretch);
+  });
+  worker.join();
+  EXPECT_TRUE(seen_low);
+  EXPECT_TRUE(lowered_nice);
+  EXPECT_GE(governor.lowered_count(), 1u);
+  if (governor.can_raise()) {
+    EXPECT_TRUE(restored);
+    EXPECT_EQ(after, before);
+  } else {
+    EXPECT_EQ(after, 19);  // documented: without the right to raise, it stays lowered
+  }
+}
+
+TEST(PriorityGovernor, ShortStretchesAreNeverLowered) {
+  PriorityGovernor governor({PriorityMode::adaptive, 19, 200ms});
+  std::thread worker([&] {
+    const int normal = nice_of(this_tid());
+    auto stretch = governor.enter();
+    for (int i = 0; i < 1000; ++i) {
+      stretch->begin(Clock::now());
+      stretch->end();
+    }
+    EXPECT_FALSE(stretch->lowered());
+    EXPECT_EQ(nice_of(this_tid()), normal);
+    governor.leave(stretch);
+  });
+  worker.join();
+  EXPECT_EQ(governor.lowered_count(), 0u);
+}
+
+TEST(PriorityGovernor, AStretchThatBeganLongAgoButEndedIsLeftAlone) {
+  PriorityGovernor governor({PriorityMode::adaptive, 19, 2ms});
+  std::thread worker([&] {
+    const int normal = nice_of(this_tid());
+    auto stretch = governor.enter();
+    stretch->begin(Clock::now() - 1s);  // ran long ...
+    stretch->end();                     // ... but is over before the governor looks
+    std::this_thread::sleep_for(20ms);
+    // (Had the governor looked between begin and end, end() raised the thread back.)
+    if (stretch->lowered()) {
+      EXPECT_FALSE(governor.can_raise());
+    } else {
+      EXPECT_EQ(nice_of(this_tid()), normal);
+    }
+    governor.leave(stretch);
+  });
+  worker.join();
+}
+
+TEST(PriorityGovernor, NormalModeNeverTouchesPriorities) {
+  PriorityGovernor governor({PriorityMode::normal, 19, 1ms});
+  std::thread worker([&] {
+    const int normal = nice_of(this_tid());
+    EXPECT_EQ(governor.enter(), nullptr);
+    EXPECT_EQ(nice_of(this_tid()), normal);
+  });
+  worker.join();
+}
+
+TEST(PriorityGovernor, LowModeLowersEveryThreadAtOnce) {
+  PriorityGovernor governor({PriorityMode::low, 15, 1ms});
+  std::thread worker([&] {
+    EXPECT_EQ(governor.enter(), nullptr);
+    EXPECT_EQ(nice_of(this_tid()), 15);
+  });
+  worker.join();
+}
+
+}  // namespace
+}  // namespace epy

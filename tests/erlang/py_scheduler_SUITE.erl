@@ -1,0 +1,262 @@
+%% Never block the BEAM: big terms move to a dirty scheduler (and come back right), small
+%% ones stay on the fast path, long Python requests give way to the schedulers.
+%%
+%% Behaviour only: which path a NIF took is read from the counters in
+%% py_nif:engine_info() (dirty_hops); how long a scheduler was held is for bench/ to say.
+-module(py_scheduler_SUITE).
+-include_lib("common_test/include/ct.hrl").
+
+-export([all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
+-export([small_terms_stay_on_the_scheduler/1, big_call_arguments/1, big_cast_arguments/1,
+         big_spawn_call_and_task_arguments/1, big_eval_locals/1, big_state_values/1,
+         big_state_cas/1, many_state_keys/1, many_subscribers/1, big_channel_messages/1,
+         big_callback_results/1, stop_with_a_long_queue/1, kill_with_a_long_queue/1,
+         huge_exit_reason/1, long_requests_are_lowered/1, priority_settings/1]).
+
+-define(BIG, 100000).  % well beyond the inline budget (16384 cells)
+
+all() ->
+    [small_terms_stay_on_the_scheduler, big_call_arguments, big_cast_arguments,
+     big_spawn_call_and_task_arguments, big_eval_locals, big_state_values, big_state_cas,
+     many_state_keys, many_subscribers, big_channel_messages, big_callback_results,
+     stop_with_a_long_queue, kill_with_a_long_queue, huge_exit_reason,
+     long_requests_are_lowered, priority_settings].
+
+init_per_suite(Config) ->
+    {ok, _} = application:ensure_all_started(erlang_python),
+    Config.
+
+end_per_suite(_Config) ->
+    application:stop(erlang_python).
+
+init_per_testcase(_Case, Config) ->
+    ok = py:state_clear(),
+    Ctx = py:context(1),
+    ok = py:exec(Ctx, <<"import erlang\n"
+                        "def size(x, **kw):\n"
+                        "    return len(x) + sum(len(v) for v in kw.values())\n"
+                        "def total(x):\n"
+                        "    return sum(x)\n"
+                        "def remember_size(key, x):\n"
+                        "    erlang.state_set(key, len(x))\n"
+                        "async def async_size(x):\n"
+                        "    return len(x)\n"
+                        "def callback_size(n):\n"
+                        "    return len(erlang.call('big_list', n))\n">>),
+    [{ctx, Ctx} | Config].
+
+end_per_testcase(_Case, _Config) ->
+    py:state_clear().
+
+big() -> lists:seq(1, ?BIG).
+
+hops() -> maps:get(dirty_hops, py_nif:engine_info()).
+
+%% Runs Fun and returns how often each dirty site was taken meanwhile.
+hops_during(Fun) ->
+    Before = hops(),
+    Fun(),
+    After = hops(),
+    maps:map(fun(Site, N) -> N - maps:get(Site, Before) end, After).
+
+small_terms_stay_on_the_scheduler(Config) ->
+    Ctx = ?config(ctx, Config),
+    {ok, Ch} = py_channel:new(),
+    Hops = hops_during(fun() ->
+        {ok, 4.0} = py:call(Ctx, math, sqrt, [16]),
+        {ok, 3} = py:eval(Ctx, <<"x + 1">>, #{x => 2}),
+        ok = py:state_store(small, lists:seq(1, 1000)),
+        {ok, _} = py:state_fetch(small),
+        [_ | _] = py:state_keys(),
+        ok = py_channel:send(Ch, lists:seq(1, 1000)),
+        {ok, _} = py_channel:try_receive(Ch)
+    end),
+    [] = [{S, N} || {S, N} <- maps:to_list(Hops), N =/= 0],
+    ok = py_channel:close(Ch).
+
+big_call_arguments(Config) ->
+    Ctx = ?config(ctx, Config),
+    Big = big(),
+    #{call := 1} = hops_during(fun() -> {ok, ?BIG} = py:call(Ctx, '__main__', size, [Big]) end),
+    Sum = lists:sum(Big),
+    {ok, Sum} = py:call(Ctx, '__main__', total, [Big]),
+    %% keyword arguments count too
+    #{call := 1} = hops_during(fun() ->
+        {ok, ?BIG + 1} = py:call(Ctx, '__main__', size, [[x]], #{extra => Big})
+    end),
+    %% a bad argument behind a big one is still reported as such
+    {error, {badarg, module}} = py_nif:call(Ctx, make_ref(), 42, f, Big, #{}).
+
+big_cast_arguments(Config) ->
+    Ctx = ?config(ctx, Config),
+    #{cast := 1} = hops_during(fun() ->
+        ok = py:cast(Ctx, '__main__', remember_size, [<<"cast_size">>, big()])
+    end),
+    ok = epy_ct:wait_until(fun() -> py:state_fetch(cast_size) =:= {ok, ?BIG} end, 30000).
+
+big_spawn_call_and_task_arguments(Config) ->
+    Ctx = ?config(ctx, Config),
+    #{call := 1} = hops_during(fun() ->
+        {ok, ?BIG} = py:await(py:spawn_call(Ctx, '__main__', size, [big()]))
+    end),
+    #{task := 1} = hops_during(fun() ->
+        {ok, ?BIG} = py_event_loop:await(py_event_loop:create_task(Ctx, '__main__', async_size, [big()]))
+    end).
+
+big_eval_locals(Config) ->
+    Ctx = ?config(ctx, Config),
+    #{eval := 1} = hops_during(fun() -> {ok, ?BIG} = py:eval(Ctx, <<"len(x)">>, #{x => big()}) end).
+
+big_state_values(_Config) ->
+    Big = big(),
+    #{state_store := 1} = hops_during(fun() -> ok = py:state_store(big, Big) end),
+    #{state_fetch := 1} = hops_during(fun() -> {ok, Big} = py:state_fetch(big) end),
+    %% binaries are copied into the store: their bytes count
+    Bin = binary:copy(<<"x">>, 8 * 1024 * 1024),
+    #{state_store := 1} = hops_during(fun() -> ok = py:state_store(big_bin, Bin) end),
+    #{state_fetch := 1} = hops_during(fun() -> {ok, Bin} = py:state_fetch(big_bin) end),
+    {ok, ?BIG} = py:eval(<<"len(__import__('erlang').state_get('big'))">>).
+
+big_state_cas(_Config) ->
+    Big = big(),
+    #{state_cas := 1} = hops_during(fun() -> true = py:state_cas(cas_key, none, Big) end),
+    #{state_cas := 1} = hops_during(fun() -> false = py:state_cas(cas_key, none, Big) end),
+    {ok, Big} = py:state_fetch(cas_key).
+
+many_state_keys(_Config) ->
+    Keys = [<<"key_", (integer_to_binary(I))/binary>> || I <- lists:seq(1, 3000)],
+    [ok = py:state_store(K, 1) || K <- Keys],
+    #{state_keys := 1} = hops_during(fun() ->
+        Keys2 = py:state_keys(),
+        true = lists:sort(Keys) =:= lists:sort(Keys2)
+    end),
+    #{state_clear := 1} = hops_during(fun() -> ok = py:state_clear() end),
+    [] = py:state_keys().
+
+many_subscribers(_Config) ->
+    Parent = self(),
+    Subscribers = [spawn_link(fun() ->
+                                  ok = py:state_subscribe(watched),
+                                  Parent ! {subscribed, self()},
+                                  receive {py_state, <<"watched">>, Change} -> Parent ! {seen, self(), Change} end
+                              end) || _ <- lists:seq(1, 3000)],
+    [receive {subscribed, P} -> ok end || P <- Subscribers],
+    #{state_store := 1} = hops_during(fun() -> ok = py:state_store(watched, 42) end),
+    [receive {seen, P, {set, 42}} -> ok end || P <- Subscribers],
+    ok.
+
+big_channel_messages(_Config) ->
+    Big = big(),
+    {ok, Ch} = py_channel:new(),
+    #{channel_send := 1} = hops_during(fun() -> ok = py_channel:send(Ch, Big) end),
+    #{channel_receive := 1} = hops_during(fun() -> {ok, Big} = py_channel:try_receive(Ch) end),
+    ok = py_channel:send(Ch, Big),
+    #{channel_receive := 1} = hops_during(fun() -> {ok, Big} = py_channel:'receive'(Ch, 10000) end),
+    %% a blocking sender with room to wait for
+    #{channel_send := 1} = hops_during(fun() -> ok = py_channel:send(Ch, Big, 10000) end),
+    {ok, Big} = py_channel:try_receive(Ch),
+    %% and Python receives it whole
+    ok = py_channel:send(Ch, Big),
+    {ok, ?BIG} = py:eval(<<"len(ch.receive())">>, #{ch => Ch}),
+    ok = py_channel:close(Ch).
+
+big_callback_results(Config) ->
+    Ctx = ?config(ctx, Config),
+    ok = py:register_function(big_list, fun([N]) -> lists:seq(1, N) end),
+    try
+        #{callback_reply := 1} = hops_during(fun() ->
+            {ok, ?BIG} = py:call(Ctx, '__main__', callback_size, [?BIG])
+        end),
+        #{callback_reply := 0} = hops_during(fun() ->
+            {ok, 10} = py:call(Ctx, '__main__', callback_size, [10])
+        end)
+    after
+        py:unregister_function(big_list)
+    end.
+
+%% A stop answers every queued request at once: with a long queue that moves off the
+%% scheduler, and every caller still gets its answer.
+stop_with_a_long_queue(_Config) ->
+    {ok, Ctx} = py_context:start_link(900, auto),
+    unlink(Ctx),
+    ok = py:exec(Ctx, <<"import time\n"
+                        "def hold():\n"
+                        "    time.sleep(60)\n">>),
+    Holding = py:spawn_call(Ctx, '__main__', hold, []),
+    Refs = [py:spawn_call(Ctx, math, sqrt, [I]) || I <- lists:seq(1, 2000)],
+    #{context_stop := 1} = hops_during(fun() -> ok = py_context:stop(Ctx) end),
+    [{error, shutting_down} = py:await(R, 10000) || R <- [Holding | Refs]],
+    ok.
+
+kill_with_a_long_queue(_Config) ->
+    {ok, Ctx} = py_context:start_link(901, auto),
+    unlink(Ctx),
+    ok = py:exec(Ctx, <<"import time\n"
+                        "def hold():\n"
+                        "    time.sleep(60)\n">>),
+    Holding = py:spawn_call(Ctx, '__main__', hold, []),
+    Refs = [py:spawn_call(Ctx, math, sqrt, [I]) || I <- lists:seq(1, 2000)],
+    exit(Ctx, kill),
+    [{error, {context_died, killed}} = py:await(R, 10000) || R <- [Holding | Refs]],
+    ok.
+
+%% An exit reason too big to encode on a scheduler is summarised, not copied.
+huge_exit_reason(_Config) ->
+    {ok, Ctx} = py_context:start_link(902, auto),
+    unlink(Ctx),
+    ok = py:exec(Ctx, <<"import time">>),
+    Ref = py:spawn_call(Ctx, time, sleep, [60]),
+    exit(Ctx, {giant, big()}),
+    {error, {context_died, {exit_reason_too_large, Units}}} = py:await(Ref, 10000),
+    true = Units > 16384,
+    %% a small reason comes through as it is
+    {ok, Ctx2} = py_context:start_link(903, auto),
+    unlink(Ctx2),
+    Ref2 = py:spawn_call(Ctx2, time, sleep, [60]),
+    exit(Ctx2, {small, reason}),
+    {error, {context_died, {small, reason}}} = py:await(Ref2, 10000).
+
+%% A request that keeps its context busy is lowered to the low priority, and raised back
+%% when it ends (where the process may raise priorities: see can_raise).
+long_requests_are_lowered(_Config) ->
+    #{context_priority := #{mode := adaptive, low_nice := Low, can_raise := CanRaise,
+                            lowered := Lowered0}} = py_nif:engine_info(),
+    {ok, Ctx} = py_context:start_link(904, auto),
+    #{os_thread_id := Tid} = py_context:info(Ctx),
+    Normal = nice(Tid),
+    ok = py:exec(Ctx, <<"import erlang\n"
+                        "def busy():\n"
+                        "    n = 0\n"
+                        "    while not erlang.state_get('stop_busy'):\n"
+                        "        n += 1\n"
+                        "    return n\n">>),
+    Ref = py:spawn_call(Ctx, '__main__', busy, []),
+    ok = epy_ct:wait_until(fun() -> nice(Tid) =:= Low end, 30000),
+    ok = py:state_store(stop_busy, true),
+    {ok, _} = py:await(Ref, 30000),
+    #{context_priority := #{lowered := Lowered1}} = py_nif:engine_info(),
+    true = Lowered1 > Lowered0,
+    case CanRaise of
+        true -> ok = epy_ct:wait_until(fun() -> nice(Tid) =:= Normal end, 30000);
+        false -> Low = nice(Tid)
+    end,
+    %% short requests are never lowered
+    [{ok, 4.0} = py:call(Ctx, math, sqrt, [16]) || _ <- lists:seq(1, 1000)],
+    case CanRaise of
+        true -> Normal = nice(Tid);
+        false -> ok
+    end,
+    py_context:stop(Ctx).
+
+priority_settings(_Config) ->
+    #{context_priority := #{mode := adaptive, lower_after_ms := 2}} = py_nif:engine_info(),
+    {ok, adaptive} = application:get_env(erlang_python, context_priority).
+
+%% The nice value of a thread of this OS process (field 19 of its stat line).
+nice(Tid) ->
+    Path = io_lib:format("/proc/self/task/~w/stat", [Tid]),
+    {ok, Stat} = file:read_file(Path),
+    %% the command name (field 2) may hold spaces: count fields after its closing paren
+    [_, AfterName] = binary:split(Stat, <<") ">>),
+    Fields = binary:split(AfterName, <<" ">>, [global]),
+    binary_to_integer(lists:nth(19 - 2, Fields)).
