@@ -166,6 +166,7 @@ ContextStats Context::stats() const {
   s.spin_hit_rate = spin.hit_rate();
   s.spun_waits = mailbox_.spun_waits();
   s.parked_waits = mailbox_.parked_waits();
+  s.shared_core_waits = mailbox_.shared_core_waits();
   s.running = state() == State::running;
   s.executing = latch_.running() != InterruptLatch::kNone;
   return s;

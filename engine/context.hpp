@@ -38,7 +38,7 @@ struct ContextConfig {
   std::uint32_t id = 0;  // names the thread and the statistics; not required to be unique
   InterpreterOptions interpreter;
   std::size_t max_pending = 16384;
-  std::chrono::microseconds spin{20};
+  std::chrono::microseconds spin{100};  // the longest a wait spins (see SpinPolicy)
   // Hand the (sub)interpreter on to a later context after a deliberate stop, instead of
   // ending it (see Interpreter::reset). Contexts that die never pass theirs on.
   bool recycle = true;
@@ -69,6 +69,7 @@ struct ContextStats {
   double spin_hit_rate = 0;
   std::uint64_t spun_waits = 0;    // waits that found work while spinning
   std::uint64_t parked_waits = 0;  // ... that found it after parking
+  std::uint64_t shared_core_waits = 0;  // ... that did not spin: the producer shared the core
   bool running = false;            // interpreter serving
   bool executing = false;          // a request is running right now
 };

@@ -33,7 +33,8 @@ inline bool is_request(MessageKind kind) {
 struct Envelope {
   MessageKind kind = MessageKind::stop;
   std::uint32_t slot = 0;
-  std::int64_t pushed_ns = 0;  // steady clock, set by Mailbox::push (see SpinPolicy)
+  std::int32_t pushed_on_cpu = -1;  // set by Mailbox::push: where the producer ran...
+  std::int64_t pushed_ns = 0;       // ...and when, on the steady clock (see SpinPolicy)
 };
 
 }  // namespace epy

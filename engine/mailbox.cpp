@@ -1,6 +1,7 @@
 #include "engine/mailbox.hpp"
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ Mailbox::~Mailbox() { close(event_fd_); }
 void Mailbox::push(const Envelope& envelope) {
   Envelope stamped = envelope;
   stamped.pushed_ns = now_ns();
+  stamped.pushed_on_cpu = sched_getcpu();
   queue_.enqueue(stamped);
   // Pairs with the fence in pop_or_ready(): either the consumer sees this envelope before
   // it sleeps, or we see that it sleeps in ppoll() and wake it.
@@ -61,6 +63,7 @@ void Mailbox::learn(Clock::time_point idle_since, const Envelope* out, std::size
     return;
   }
   (parked ? parked_ : spun_).fetch_add(1, std::memory_order_relaxed);
+  producer_cpu_ = out[n - 1].pushed_on_cpu;
   const std::int64_t pushed = out[0].pushed_ns;
   policy_.saw_gap(std::chrono::nanoseconds(pushed > idle_ns ? pushed - idle_ns : 0));
   if (parked && pushed > idle_ns) policy_.saw_wake(std::chrono::nanoseconds(now_ns() - pushed));
@@ -72,6 +75,12 @@ std::size_t Mailbox::spin_pop(Envelope* out, std::size_t max, std::chrono::micro
   auto spin = policy_.budget();
   if (timeout.count() >= 0 && timeout < spin) spin = timeout;
   if (spin.count() <= 0) return 0;
+  // Sharing a core with the producer (the kernel often wakes it next to us): a spin
+  // would only keep it from running. Park, so that it can.
+  if (producer_cpu_ >= 0 && producer_cpu_ == sched_getcpu()) {
+    shared_core_.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  }
   const auto spin_until = clock::now() + spin;
   for (;;) {
     // Check the clock only every few polls: reading it costs more than a poll.

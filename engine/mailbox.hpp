@@ -5,7 +5,8 @@
 // single consumer is the context's own thread. A consumer that finds the queue empty
 // spins for a short while before parking only when that pays (SpinPolicy: the next
 // envelope tends to come within the spin, and waking a parked thread is dear because a
-// core is idle); on a busy machine it parks at once, leaving the core to the producer.
+// core is idle) and when the producer runs on another core; on a busy machine, or next
+// to its producer, it parks at once, leaving the core to the producer.
 // Producers pay for a wake-up (a futex call) only when the consumer is actually parked.
 //
 // A consumer may also wait for envelopes and file descriptors at once (a context running
@@ -26,7 +27,7 @@ namespace epy {
 class Mailbox {
  public:
   // `spin` is the longest a wait spins before it parks (when spinning pays at all).
-  explicit Mailbox(std::chrono::microseconds spin = std::chrono::microseconds(20));
+  explicit Mailbox(std::chrono::microseconds spin = std::chrono::microseconds(100));
   ~Mailbox();
 
   Mailbox(const Mailbox&) = delete;
@@ -56,6 +57,8 @@ class Mailbox {
   const SpinPolicy& spin_policy() const { return policy_; }
   std::uint64_t spun_waits() const { return spun_.load(std::memory_order_relaxed); }
   std::uint64_t parked_waits() const { return parked_.load(std::memory_order_relaxed); }
+  // Waits that did not spin because the last producer ran on the consumer's own core.
+  std::uint64_t shared_core_waits() const { return shared_core_.load(std::memory_order_relaxed); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -78,6 +81,8 @@ class Mailbox {
   std::atomic<bool> fd_waiting_{false};
   std::atomic<std::uint64_t> spun_{0};
   std::atomic<std::uint64_t> parked_{0};
+  std::atomic<std::uint64_t> shared_core_{0};
+  int producer_cpu_ = -1;  // consumer only: where the last envelope was pushed from
 };
 
 }  // namespace epy

@@ -14,6 +14,11 @@
 // cheap wake-ups and failed spins, a quiet one as dear wake-ups and quick items; the
 // policy follows within a few waits either way.
 //
+// A spin lasts as long as a wake-up is expected to cost (capped by max_spin): spinning
+// longer than that can only lose, spinning shorter lets a producer that was itself slow
+// to wake (a BEAM scheduler that went to sleep) find us parked in turn, so that every
+// round trip pays two wake-ups and both sides keep missing each other.
+//
 // Observations come from the consumer only (see Mailbox); other threads may read the
 // estimates for statistics.
 #pragma once
@@ -34,16 +39,16 @@ class SpinPolicy {
   // `max_spin`: how long a spin lasts when spinning pays (zero: never spin).
   explicit SpinPolicy(std::chrono::microseconds max_spin) : max_spin_(max_spin) {}
 
-  // How long the next wait should spin before it parks: max_spin or zero.
+  // How long the next wait should spin before it parks (zero: park at once).
   std::chrono::microseconds budget() const {
-    return hits() >= kHalf && wake_ns() > kCheapWake.count() ? max_spin_
+    return hits() >= kHalf && wake_ns() > kCheapWake.count() ? spin_length()
                                                              : std::chrono::microseconds(0);
   }
 
   // The next item was pushed `gap` after the consumer went idle (it came while spinning,
   // or after a park). A wait that ended with nothing passes the time it waited.
   void saw_gap(Nanos gap) {
-    const bool hit = gap <= Nanos(max_spin_);
+    const bool hit = gap <= Nanos(spin_length());
     hits_.store(hits() + ((hit ? kOne : 0) - hits()) / kWeight, std::memory_order_relaxed);
   }
 
@@ -65,6 +70,11 @@ class SpinPolicy {
   static constexpr std::int64_t kWakeClamp = 200000;  // one descheduled wake-up must not dominate
 
   std::int32_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  // A spin worth as much as the wake-up it saves, at most max_spin.
+  std::chrono::microseconds spin_length() const {
+    const std::chrono::microseconds wake(wake_ns() / 1000);
+    return wake < max_spin_ ? wake : max_spin_;
+  }
   std::int64_t wake_ns() const { return wake_ns_.load(std::memory_order_relaxed); }
 
   std::chrono::microseconds max_spin_;

@@ -163,7 +163,7 @@ ERL_NIF_TERM nif_engine_info(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
 // The calling process becomes the owner; it receives {py_context_ready, Ref, Status}.
 ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   NifState& state = nif_state(env);
-  unsigned long id = 0, max_pending = 16384, spin_us = 20;
+  unsigned long id = 0, max_pending = 16384, spin_us = 100;
   InterpreterMode mode;
   std::vector<std::string> paths;
   if (!enif_is_ref(env, argv[0])) return badarg_tuple(env, enif_make_atom(env, "ref"));
@@ -258,6 +258,7 @@ ERL_NIF_TERM nif_context_info(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   map = put(env, map, "spin_hit_rate", enif_make_double(env, s.spin_hit_rate));
   map = put(env, map, "spun_waits", enif_make_uint64(env, s.spun_waits));
   map = put(env, map, "parked_waits", enif_make_uint64(env, s.parked_waits));
+  map = put(env, map, "shared_core_waits", enif_make_uint64(env, s.shared_core_waits));
   map = put(env, map, "running", s.running ? atoms.true_ : atoms.false_);
   return map;
 }

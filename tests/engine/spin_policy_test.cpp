@@ -56,6 +56,25 @@ TEST(SpinPolicy, SpinsAgainOnceWakeUpsBecomeDear) {
   EXPECT_EQ(policy.budget(), 20us);
 }
 
+TEST(SpinPolicy, SpinsAsLongAsAWakeUpCostsAtMostTheMaximum) {
+  SpinPolicy policy(100us);
+  for (int i = 0; i < 60; ++i) {
+    policy.saw_gap(2us);
+    policy.saw_wake(40us);
+  }
+  EXPECT_GE(policy.budget(), 38us);
+  EXPECT_LE(policy.budget(), 40us);
+  for (int i = 0; i < 60; ++i) policy.saw_wake(400us);
+  EXPECT_EQ(policy.budget(), 100us);
+}
+
+TEST(SpinPolicy, AGapLongerThanTheSpinButShorterThanTheMaximumIsAMiss) {
+  SpinPolicy policy(100us);
+  for (int i = 0; i < 60; ++i) policy.saw_wake(30us);
+  for (int i = 0; i < 30; ++i) policy.saw_gap(60us);  // a 30 us spin would not catch it
+  EXPECT_EQ(policy.budget(), 0us);
+}
+
 TEST(SpinPolicy, OneLongDeschedulingDoesNotDecideAlone) {
   SpinPolicy policy(20us);
   for (int i = 0; i < 30; ++i) policy.saw_wake(1us);
