@@ -37,8 +37,8 @@ void tighten_timer_slack() { prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL); }
 // until the scope ends: the priority governor may lower it if that takes long.
 class RunningStretch {
  public:
-  RunningStretch(CpuStretch* s, std::chrono::steady_clock::time_point now) : s_(s) {
-    if (s_) s_->begin(now);
+  explicit RunningStretch(CpuStretch* s) : s_(s) {
+    if (s_) s_->begin();
   }
   ~RunningStretch() {
     if (s_) s_->end();
@@ -58,7 +58,7 @@ class PausedStretch {
     if (s_) s_->end();
   }
   ~PausedStretch() {
-    if (s_) s_->begin(std::chrono::steady_clock::now());
+    if (s_) s_->begin();
   }
   PausedStretch(const PausedStretch&) = delete;
   PausedStretch& operator=(const PausedStretch&) = delete;
@@ -91,6 +91,20 @@ CancelResult Context::cancel_matching(std::uint64_t owner, std::uint64_t tag) {
   if (r == CancelResult::cancelled_running) request_interrupt(latch_.running());
   if (r == CancelResult::cancelled_deferred) mailbox_.push({MessageKind::cancel, ticket.index});
   return r;
+}
+
+std::chrono::microseconds Context::sync_wait() const {
+  const auto spin = mailbox_.spin_policy().budget();
+  if (spin.count() == 0 || table_.in_use() > 1) return std::chrono::microseconds(0);
+  const std::int64_t service = service_ns_.load(std::memory_order_relaxed);
+  return service * 2 < std::chrono::duration_cast<std::chrono::nanoseconds>(spin).count()
+             ? spin
+             : std::chrono::microseconds(0);
+}
+
+void Context::release_handed(Ticket ticket) {
+  table_.finish(ticket);
+  table_.release(ticket);
 }
 
 bool Context::interrupt() {
@@ -223,6 +237,7 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
           continue;
         }
         unsigned ready = 0;
+        if (stretch_) stretch_->settle();
         interp_->detach();
         n = fd >= 0 ? mailbox_.pop_or_ready(pending_, kBatch, due, &fd, 1, &ready)
                     : mailbox_.pop(pending_, kBatch, due);
@@ -319,7 +334,7 @@ void Context::run_background(bool descriptor_ready) {
   if (!background_ || in_background_) return;
   in_background_ = true;  // the loop is not reentrant: nested waits leave it alone
   {
-    RunningStretch running(stretch_.get(), Clock::now());
+    RunningStretch running(stretch_.get());
     background_->run(descriptor_ready);
   }
   in_background_ = false;
@@ -453,20 +468,23 @@ void Context::run_request(const Envelope envelope) {  // a copy: waits refill pe
   const auto started = std::chrono::steady_clock::now();
   ReplyGate gate(table_, ticket, &stop_failure_);
 
-  RunningStretch running(stretch_.get(), started);  // decoding, running and replying
+  RunningStretch running(stretch_.get());  // decoding, running and replying
   PyObject* result = execute(envelope.kind, *job);
   current_job_ = outer_job;
   if (latch_.leave(outer)) gate.mark_interrupted();
   // Count before replying, so that a caller holding its answer sees it counted.
   if (!result) errors_.fetch_add(1, std::memory_order_relaxed);
   served_.fetch_add(1, std::memory_order_relaxed);
-  busy_ns_.fetch_add(std::uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                       std::chrono::steady_clock::now() - started)
-                                       .count()),
-                     std::memory_order_relaxed);
+  const std::int64_t ran = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count();
+  busy_ns_.fetch_add(std::uint64_t(ran), std::memory_order_relaxed);
+  const std::int64_t average = service_ns_.load(std::memory_order_relaxed);
+  service_ns_.store(average + (ran - average) / 8, std::memory_order_relaxed);
   job->reply(*interp_, envelope.kind, result, gate);
   Py_XDECREF(result);
   PyErr_Clear();  // a job that did not consume the error must not leak it into the next one
+  if (gate.handed_over()) return;  // the waiting caller finishes and releases it
   if (gate.deferred()) {
     // The answer comes with complete_deferred(). Cancelled or stopped meanwhile: stop
     // the work now (the job still completes the request).

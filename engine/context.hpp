@@ -111,6 +111,15 @@ class Context : public std::enable_shared_from_this<Context> {
     return {Admission::accepted, r.ticket};
   }
 
+  // How long a caller that just submitted may wait for its answer on its own thread
+  // (spinning) instead of being sent it: only when this context would answer at once (it
+  // spins itself: a quiet machine, quick turnarounds), has nothing else queued, and its
+  // requests are usually quicker than the spin. Zero: do not wait.
+  std::chrono::microseconds sync_wait() const;
+  // The caller that waited got a handed-over answer (ReplyGate::hand_over) and copied it:
+  // finishes and releases the request. Any thread, once per handed-over request.
+  void release_handed(Ticket ticket);
+
   // Any thread. The caller gives up on a request: nothing will be delivered for it unless
   // the result says not_pending (then it already was). A running request is interrupted.
   CancelResult cancel(Ticket ticket);
@@ -240,6 +249,7 @@ class Context : public std::enable_shared_from_this<Context> {
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> timeouts_{0};
   std::atomic<std::uint64_t> busy_ns_{0};
+  std::atomic<std::int64_t> service_ns_{0};  // a moving average of requests' run time
 };
 
 }  // namespace epy

@@ -1,5 +1,7 @@
 #include "engine/mailbox.hpp"
 
+#include "engine/cpu_relax.hpp"
+
 #include <poll.h>
 #include <sched.h>
 #include <sys/eventfd.h>
@@ -10,12 +12,6 @@
 #include <stdexcept>
 #include <thread>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define EPY_CPU_RELAX() _mm_pause()
-#else
-#define EPY_CPU_RELAX() std::this_thread::yield()
-#endif
 
 namespace epy {
 
@@ -86,7 +82,7 @@ std::size_t Mailbox::spin_pop(Envelope* out, std::size_t max, std::chrono::micro
     // Check the clock only every few polls: reading it costs more than a poll.
     for (int i = 0; i < 32; ++i) {
       if (std::size_t n = queue_.try_dequeue_bulk(out, max)) return n;
-      EPY_CPU_RELAX();
+      cpu_relax();
     }
     if (clock::now() >= spin_until) return 0;
   }

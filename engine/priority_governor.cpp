@@ -15,10 +15,6 @@ using Clock = std::chrono::steady_clock;
 
 long this_tid() { return long(syscall(SYS_gettid)); }
 
-std::int64_t to_ns(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-
 bool set_nice(long tid, int nice) { return setpriority(PRIO_PROCESS, id_t(tid), nice) == 0; }
 
 int nice_of(long tid) {
@@ -27,8 +23,11 @@ int nice_of(long tid) {
   return errno == 0 ? nice : 0;
 }
 
-// How long the governor keeps looking after the last running request before it sleeps.
+// How long the governor keeps looking after the last running request before it sleeps,
+// and how long it sleeps at most (a request that began just as it fell asleep may have
+// missed waking it).
 constexpr int kIdleLooksBeforeSleep = 8;
+constexpr std::chrono::milliseconds kLongestSleep{20};
 
 }  // namespace
 
@@ -44,16 +43,9 @@ const char* to_string(PriorityMode mode) {
   return "unknown";
 }
 
-void CpuStretch::begin(Clock::time_point now) {
-  since_ns_.store(to_ns(now), std::memory_order_seq_cst);
-  // Pairs with the governor going to sleep: either it sees this stretch, or we see it asleep.
-  if (governor_ && governor_->asleep_.load(std::memory_order_seq_cst)) governor_->wake();
-}
+void CpuStretch::wake_governor() { governor_->wake(); }
 
-void CpuStretch::end() {
-  since_ns_.store(0, std::memory_order_seq_cst);
-  if (lowered_.load(std::memory_order_seq_cst) && governor_) governor_->raise(*this);
-}
+void CpuStretch::raise() { governor_->raise(*this); }
 
 PriorityGovernor::PriorityGovernor(PriorityOptions options) : options_(options) {
   if (options_.mode != PriorityMode::adaptive) return;
@@ -80,6 +72,7 @@ std::shared_ptr<CpuStretch> PriorityGovernor::enter() {
   }
   auto s = std::make_shared<CpuStretch>();
   s->governor_ = this;
+  s->governor_asleep_ = &asleep_;
   s->tid_ = tid;
   s->normal_nice_ = nice_of(tid);
   std::lock_guard<std::mutex> lock(mutex_);
@@ -107,19 +100,18 @@ void PriorityGovernor::wake() {
   cv_.notify_all();
 }
 
-bool PriorityGovernor::lower(CpuStretch& s, std::int64_t began_by) {
+void PriorityGovernor::lower(CpuStretch& s, std::uint64_t seq) {
   std::lock_guard<std::mutex> lock(s.mutex_);
-  if (s.lowered_.load(std::memory_order_relaxed)) return false;
-  // Flag first, then look at the stretch again: pairs with CpuStretch::end(), so either
-  // we see that it ended, or it sees the flag and raises the thread back (after us).
+  if (s.lowered_.load(std::memory_order_relaxed) || !set_nice(s.tid_, options_.low_nice)) return;
   s.lowered_.store(true, std::memory_order_seq_cst);
-  const std::int64_t since = s.since_ns();
-  if (since == 0 || since > began_by || !set_nice(s.tid_, options_.low_nice)) {
-    s.lowered_.store(false, std::memory_order_relaxed);
-    return false;
-  }
   lowered_count_.fetch_add(1, std::memory_order_relaxed);
-  return true;
+  // The stretch may have ended meanwhile, before its thread could see the flag: then
+  // raise it back here. (Should both miss each other, the thread raises itself at the end
+  // of its next stretch.)
+  if (s.seq_.load(std::memory_order_seq_cst) != seq && can_raise_) {
+    set_nice(s.tid_, s.normal_nice_);
+    s.lowered_.store(false, std::memory_order_relaxed);
+  }
 }
 
 void PriorityGovernor::raise(CpuStretch& s) {
@@ -131,16 +123,15 @@ void PriorityGovernor::raise(CpuStretch& s) {
 }
 
 bool PriorityGovernor::lower_long_stretches() {
-  const std::int64_t limit =
-      to_ns(Clock::now()) -
-      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.lower_after).count();
   bool running = false;
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& s : stretches_) {
-    const std::int64_t since = s->since_ns();
-    if (since == 0) continue;
-    running = true;
-    if (since <= limit && !s->lowered()) lower(*s, limit);
+    const std::uint64_t seq = s->seq_.load(std::memory_order_seq_cst);
+    const bool runs = seq & 1;
+    // The same stretch as at the last look, a whole interval ago: it has run that long.
+    if (runs && seq == s->seen_ && !s->lowered()) lower(*s, seq);
+    s->seen_ = seq;
+    running |= runs;
   }
   return running;
 }
@@ -158,7 +149,7 @@ void PriorityGovernor::run() {
   }
   cv_.notify_all();
 
-  const auto look_every = options_.lower_after / 2 + std::chrono::microseconds(1);
+  const auto look_every = options_.lower_after;
   int idle_looks = 0;
   std::unique_lock<std::mutex> lock(mutex_);
   while (!quit_) {
@@ -181,7 +172,9 @@ void PriorityGovernor::run() {
       idle_looks = 0;
       continue;
     }
-    cv_.wait(lock, [&] { return quit_ || !asleep_.load(std::memory_order_seq_cst); });
+    cv_.wait_for(lock, kLongestSleep,
+                 [&] { return quit_ || !asleep_.load(std::memory_order_seq_cst); });
+    asleep_.store(false, std::memory_order_seq_cst);
     idle_looks = 0;
   }
 }

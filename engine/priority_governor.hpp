@@ -9,12 +9,14 @@
 // thread woken for a request on a busy machine waits a whole time slice of whatever runs.
 //
 // So priorities follow what a thread does (adaptive mode, the default): a context thread
-// runs at its normal priority, and only a request that has kept it running for longer
-// than `lower_after` is lowered, by the governor's thread, which looks every
-// `lower_after / 2` and only while some request runs; the context thread raises itself
-// back when the request ends or waits. Raising a priority back needs CAP_SYS_NICE or an
-// RLIMIT_NICE of at least 20 - normal nice; without it a lowered thread stays lowered
-// (the BEAM's health wins over Python's share of the CPU), which can_raise() reports.
+// runs at its normal priority, and only a request that has kept it running for a whole
+// `lower_after` is lowered, by the governor's thread, which looks every `lower_after`
+// (so a request is lowered after 2-4 ms by default); the context thread raises itself
+// back when the request ends or waits. A request costs its thread two plain stores and a
+// load: each stretch bumps a sequence number that the governor samples. Raising a
+// priority back needs CAP_SYS_NICE or an RLIMIT_NICE of at least 20 - normal nice;
+// without it a lowered thread stays lowered (the BEAM's health wins over Python's share
+// of the CPU), which can_raise() reports.
 #pragma once
 
 #include <atomic>
@@ -42,25 +44,41 @@ struct PriorityOptions {
   std::chrono::milliseconds lower_after{2};
 };
 
-// One context thread's current stretch of running, shared with the governor.
+// One context thread's stretches of running, shared with the governor.
 class CpuStretch {
  public:
-  // Context thread, from the start of its request (or the end of a wait inside one).
-  void begin(std::chrono::steady_clock::time_point now);
+  // Context thread: a request begins (or goes on after a wait inside it).
+  void begin() {
+    seq_.store(seq_.load(std::memory_order_relaxed) | 1, std::memory_order_relaxed);
+    if (governor_asleep_->load(std::memory_order_relaxed)) wake_governor();
+  }
   // Context thread: the request ended or waits; raises the thread back if it was lowered.
-  void end();
+  void end() {
+    seq_.store((seq_.load(std::memory_order_relaxed) | 1) + 1, std::memory_order_relaxed);
+    if (lowered_.load(std::memory_order_relaxed)) raise();
+  }
+
+  // Context thread, before it waits for work: an idle thread must not wait lowered (a
+  // lowering that raced with the end of the stretch is seen here at the latest).
+  void settle() {
+    if (lowered_.load(std::memory_order_relaxed)) raise();
+  }
 
   bool lowered() const { return lowered_.load(std::memory_order_relaxed); }
   long tid() const { return tid_; }
 
  private:
   friend class PriorityGovernor;
-  std::int64_t since_ns() const { return since_ns_.load(std::memory_order_seq_cst); }
+  void wake_governor();
+  void raise();
 
   class PriorityGovernor* governor_ = nullptr;
+  const std::atomic<bool>* governor_asleep_ = nullptr;
   long tid_ = 0;
   int normal_nice_ = 0;
-  std::atomic<std::int64_t> since_ns_{0};  // 0: not running a request
+  // Odd while a stretch runs; each stretch has its own value.
+  std::atomic<std::uint64_t> seq_{0};
+  std::uint64_t seen_ = 0;  // the governor's last sample (governor only)
   std::atomic<bool> lowered_{false};
   std::mutex mutex_;  // orders the governor's lowering against the thread's raising
 };
@@ -90,8 +108,8 @@ class PriorityGovernor {
   void run();
   void wake();                  // a request began while the governor slept
   bool lower_long_stretches();  // true while some request runs
-  // Lowers s's thread if its stretch began by `began_by` (steady clock ns) and still runs.
-  bool lower(CpuStretch& s, std::int64_t began_by);
+  // Lowers s's thread if the stretch `seq` still runs.
+  void lower(CpuStretch& s, std::uint64_t seq);
   void raise(CpuStretch& s);
 
   const PriorityOptions options_;

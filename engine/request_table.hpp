@@ -162,6 +162,12 @@ class ReplyGate {
   // table, cancellable, until the engine completes it (Context::complete_deferred).
   void defer() { deferred_ = true; }
   bool deferred() const { return deferred_; }
+
+  // After claim() said deliver, the job handed its answer to a caller that waits for it
+  // synchronously (see Context::sync_wait): that caller copies it and finishes and
+  // releases the request (Context::release_handed); the engine leaves the slot alone.
+  void hand_over() { handed_over_ = true; }
+  bool handed_over() const { return handed_over_; }
   const Failure& abort_failure() const { return *abort_failure_; }
   Ticket ticket() const { return ticket_; }
 
@@ -177,6 +183,7 @@ class ReplyGate {
   bool claimed_ = false;
   bool interrupted_ = false;
   bool deferred_ = false;
+  bool handed_over_ = false;
   Delivery decision_ = Delivery::drop;
 };
 

@@ -102,6 +102,7 @@ exec(Ctx, Code, Timeout) ->
                 ok -> receive {py_result, Ref, Result} -> Result
                       after Timeout -> give_up(Ctx, Ref)
                       end;
+                {py_result, Ref, Result} -> Result;
                 Error -> Error
             end;
         Error ->
@@ -127,6 +128,7 @@ eval(Ctx, Code, Locals, Timeout) ->
                 ok -> receive {py_result, Ref, Result} -> Result
                       after Timeout -> give_up(Ctx, Ref)
                       end;
+                {py_result, Ref, Result} -> Result;
                 Error -> Error
             end;
         Error ->
@@ -150,6 +152,7 @@ call(Ctx, Module, Function, Args, Kwargs, Timeout) ->
         ok -> receive {py_result, Ref, Result} -> Result
               after Timeout -> give_up(Ctx, Ref)
               end;
+        {py_result, Ref, Result} -> Result;  % answered while the NIF waited
         Error -> Error
     end.
 
@@ -161,7 +164,7 @@ cast(Ctx, Module, Function, Args, Kwargs) ->
 %% that cannot even be queued still answers that way, so await/2 sees every outcome.
 -spec submit_call(context(), reference(), atom() | binary(), atom() | binary(), list(), map()) -> ok.
 submit_call(Ctx, Ref, Module, Function, Args, Kwargs) ->
-    case py_nif:call(Ctx, Ref, Module, Function, Args, Kwargs) of
+    case py_nif:call_async(Ctx, Ref, Module, Function, Args, Kwargs) of
         ok -> ok;
         Error -> self() ! {py_result, Ref, Error}, ok
     end.

@@ -28,6 +28,7 @@
 -export([callback_names/1]).
 -export([callback_reply/2]).
 -export([call/6]).
+-export([call_async/6]).
 -export([cast/5]).
 -export([task/6]).
 -export([spawn_task/5]).
@@ -103,8 +104,11 @@ set_venv(_Path, _SiteDirs) -> ?NOT_LOADED.
 venv() -> ?NOT_LOADED.
 
 %% Requests: ok | {error, Reason} at once; the caller then receives
-%% {py_result, Ref, {ok, Value} | ok | {error, Reason}}.
+%% {py_result, Ref, {ok, Value} | ok | {error, Reason}}. call/6, eval/4 and exec/3 may
+%% instead return that message itself, when the context answered while the NIF waited
+%% (only on a quiet machine, for a context that answers at once).
 call(_Ctx, _Ref, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
+call_async(_Ctx, _Ref, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
 cast(_Ctx, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
 task(_Ctx, _Ref, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.
 spawn_task(_Ctx, _Module, _Function, _Args, _Kwargs) -> ?NOT_LOADED.

@@ -4,6 +4,7 @@
 
 #include <erl_nif.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -35,6 +36,13 @@ class NifContext {
   // The answer for a request that arrives after the stop.
   ERL_NIF_TERM refusal(ErlNifEnv* env);
 
+  // Records `caller` as the latest to submit; true if it was the previous one too. A
+  // caller may wait for its answer in the NIF only then: a single caller calling in a
+  // loop. Others interleaving (on its scheduler, too) must not wait behind it.
+  bool same_caller_again(ERL_NIF_TERM caller) {
+    return last_caller_.exchange(caller, std::memory_order_relaxed) == caller;
+  }
+
   // Sends {py_context_stopped, Ref} to `pid` once the context's thread has finished.
   void notify_when_finished(const ErlNifPid& pid, ERL_NIF_TERM ref);
   void finished();  // context thread, at the very end
@@ -49,6 +57,7 @@ class NifContext {
 
   std::shared_ptr<Context> context_;
   ErlNifPid owner_;
+  std::atomic<ERL_NIF_TERM> last_caller_{0};
   std::mutex mutex_;
   bool stopped_ = false;
   Failure failure_;

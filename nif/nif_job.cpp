@@ -8,6 +8,7 @@
 #include "nif/convert.hpp"
 #include "nif/event_loop.hpp"
 #include "nif/log_sink.hpp"
+#include "nif/scheduler_budget.hpp"
 #include "nif/venv_setting.hpp"
 
 namespace epy::nif {
@@ -218,7 +219,17 @@ void NifJob::reply(Interpreter& interp, MessageKind kind, PyObject* result, Repl
 
 void NifJob::deliver(ERL_NIF_TERM answer, ReplyGate& gate) {
   switch (gate.claim()) {
-    case Delivery::deliver: send(answer); break;
+    case Delivery::deliver:
+      if (sync_.load(std::memory_order_relaxed) == kSyncWaiting && WorkMeter().add(env_, answer, Bytes::shared)) {
+        answer_ = answer;
+        int expected = kSyncWaiting;
+        if (sync_.compare_exchange_strong(expected, kSyncHanded, std::memory_order_acq_rel)) {
+          gate.hand_over();  // the caller copies it and releases the request: hands off
+          return;
+        }
+      }
+      send(answer);
+      break;
     case Delivery::abort: send(failure_term(env_, gate.abort_failure())); break;
     case Delivery::drop: break;
   }
@@ -321,6 +332,8 @@ void NifJob::send(ERL_NIF_TERM result) {
 
 void NifJob::recycle() noexcept {
   enif_clear_env(env_);
+  sync_.store(kSyncNone, std::memory_order_relaxed);
+  answer_ = 0;
   task_ = false;
   st_ = nullptr;
   ref_ = module_ = function_ = args_ = kwargs_ = code_ = locals_ = 0;

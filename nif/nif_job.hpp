@@ -8,6 +8,7 @@
 
 #include <erl_nif.h>
 
+#include <atomic>
 #include <vector>
 
 #include "engine/job.hpp"
@@ -53,6 +54,19 @@ class NifJob final : public Job {
   // The process that made this request (erlang.self() in Python).
   const ErlNifPid& caller() const { return caller_; }
 
+  // Submitter side, before the request is queued: the caller will wait for the answer in
+  // the NIF call (see Context::sync_wait) instead of receiving it.
+  void expect_sync_caller() { sync_.store(kSyncWaiting, std::memory_order_relaxed); }
+  // The waiting caller: whether the answer has been handed over; give_up() stops waiting
+  // (false: it was handed over just now, take it).
+  bool handed_over() const { return sync_.load(std::memory_order_acquire) == kSyncHanded; }
+  bool give_up() {
+    int expected = kSyncWaiting;
+    return sync_.compare_exchange_strong(expected, kSyncGaveUp, std::memory_order_acq_rel);
+  }
+  // The handed-over answer ({ok, Value} | ok | {error, Reason}), in the job's env.
+  ERL_NIF_TERM handed_answer() const { return answer_; }
+
   bool decode_call(Interpreter& interp, CallInput& in) override;
   bool decode_code(Interpreter& interp, CodeInput& in) override;
   void reply(Interpreter& interp, MessageKind kind, PyObject* result, ReplyGate& gate) override;
@@ -72,6 +86,11 @@ class NifJob final : public Job {
   // True when the answer is deferred to the task's end (or nobody waits for it).
   bool start_task(Interpreter& interp, PyObject* awaitable, ReplyGate& gate);
   void deliver(ERL_NIF_TERM answer, ReplyGate& gate);
+
+  // Whether a caller waits in its NIF call for the answer.
+  static constexpr int kSyncNone = 0, kSyncWaiting = 1, kSyncHanded = 2, kSyncGaveUp = 3;
+  std::atomic<int> sync_{kSyncNone};
+  ERL_NIF_TERM answer_ = 0;
 
   ErlNifEnv* env_;
   ErlNifPid caller_{};

@@ -143,6 +143,7 @@ ErlNifFunc functions[] = {
     {"callback_names", 1, nif_callback_names, 0},
     {"callback_reply", 2, nif_callback_reply, 0},
     {"call", 6, nif_call, 0},
+    {"call_async", 6, nif_call_async, 0},
     {"cast", 5, nif_cast, 0},
     {"task", 6, nif_task, 0},
     {"spawn_task", 5, nif_spawn_task, 0},

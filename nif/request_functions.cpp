@@ -1,6 +1,7 @@
 // Submitting requests to contexts and cancelling them.
 #include "engine/python/python.hpp"
 
+#include "engine/cpu_relax.hpp"
 #include "nif/atoms.hpp"
 #include "nif/caller_env.hpp"
 #include "nif/nif_functions.hpp"
@@ -31,11 +32,42 @@ bool is_proper_list(ErlNifEnv* env, ERL_NIF_TERM t) {
   return enif_get_list_length(env, t, &len);
 }
 
+// The caller of a synchronous request waits here for its answer, spinning, for at most
+// `wait` (Context::sync_wait: only on a quiet machine, for a context that answers at
+// once). The answer saves its caller a message and, above all, the wake-up of a
+// scheduler that would otherwise go to sleep while it waits. Returns
+// {py_result, Ref, Result}, or ok if the answer comes as a message after all.
+ERL_NIF_TERM wait_for_answer(ErlNifEnv* env, Context& context, NifJob& job, Ticket ticket,
+                             ERL_NIF_TERM ref, std::chrono::microseconds wait) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const auto until = start + wait;
+  bool handed = true;
+  for (unsigned polls = 1; !job.handed_over(); ++polls) {
+    if (polls % 32 == 0 && Clock::now() >= until) {
+      handed = !job.give_up();  // false: it was handed over just now
+      break;
+    }
+    cpu_relax();
+  }
+  ERL_NIF_TERM result = atoms.ok;
+  if (handed) {
+    result = enif_make_tuple3(env, atoms.py_result, ref, enif_make_copy(env, job.handed_answer()));
+    context.release_handed(ticket);
+  }
+  const auto spent = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
+  charge_units(env, std::size_t(spent.count()) / kNanosPerUnit);
+  return result;
+}
+
+enum class Answer { as_message, maybe_at_once };
+
 // Finds the context named by `ctx` (a pid), reserves a slot, lets `prepare` fill the job
-// and queues it. ok | {error, overloaded | shutting_down | {context_died, R} | {no_context, Ctx}}
+// and queues it. ok | {error, overloaded | shutting_down | {context_died, R} | {no_context, Ctx}},
+// or, for a request that may be answered at once, {py_result, Ref, Result}.
 template <class Prepare>
 ERL_NIF_TERM submit(ErlNifEnv* env, ERL_NIF_TERM ctx, MessageKind kind, ERL_NIF_TERM ref,
-                    Prepare&& prepare) {
+                    Answer answer, Prepare&& prepare) {
   ErlNifPid ctx_pid;
   if (!enif_get_local_pid(env, ctx, &ctx_pid)) return no_context(env, ctx);
   CallerEnvScope scope(env);  // a concurrent stop may make us answer the request here
@@ -44,10 +76,21 @@ ERL_NIF_TERM submit(ErlNifEnv* env, ERL_NIF_TERM ctx, MessageKind kind, ERL_NIF_
   const std::uint64_t tag = ref ? ref_tag(ref) : 0;
   ERL_NIF_TERM result = atoms.ok;
   const bool found = nif_state(env).registry.with(ctx_pid.pid, [&](NifContext& c) {
-    auto s = c.context().submit(kind, self.pid, tag,
-                                [&](Job& job) { prepare(static_cast<NifJob&>(job), self); });
+    Context& context = c.context();
+    const bool again = c.same_caller_again(self.pid);
+    const auto wait = answer == Answer::maybe_at_once && again && !on_dirty_scheduler()
+                          ? context.sync_wait()
+                          : std::chrono::microseconds(0);
+    NifJob* job = nullptr;
+    auto s = context.submit(kind, self.pid, tag, [&](Job& j) {
+      job = &static_cast<NifJob&>(j);
+      prepare(*job, self);
+      if (wait.count() > 0) job->expect_sync_caller();
+    });
     switch (s.admission) {
-      case Admission::accepted: break;
+      case Admission::accepted:
+        if (wait.count() > 0) result = wait_for_answer(env, context, *job, s.ticket, ref, wait);
+        break;
       case Admission::overloaded: result = error_tuple(env, atoms.overloaded); break;
       case Admission::closed: result = c.refusal(env); break;
     }
@@ -57,19 +100,36 @@ ERL_NIF_TERM submit(ErlNifEnv* env, ERL_NIF_TERM ctx, MessageKind kind, ERL_NIF_
 
 }  // namespace
 
-// call(Ctx, Ref, Module, Function, Args, Kwargs) -> ok | {error, Reason}
-// The caller receives {py_result, Ref, {ok, Value} | {error, Reason}}.
-ERL_NIF_TERM nif_call(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
-  return within_budget(env, DirtySite::call, nif_call, argc, argv, {argv[4], argv[5]}, Bytes::shared, [&] {
+namespace {
+
+ERL_NIF_TERM call(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], Answer answer,
+                  NifFunction self) {
+  return within_budget(env, DirtySite::call, self, argc, argv, {argv[4], argv[5]}, Bytes::shared, [&] {
     if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
     if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.module);
     if (!is_name(env, argv[3])) return badarg_tuple(env, atoms.function);
     if (!is_proper_list(env, argv[4])) return badarg_tuple(env, atoms.args);
     if (!enif_is_map(env, argv[5])) return badarg_tuple(env, atoms.kwargs);
-    return submit(env, argv[0], MessageKind::call, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+    return submit(env, argv[0], MessageKind::call, argv[1], answer,
+                  [&](NifJob& job, const ErlNifPid& self) {
       job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true);
     });
   });
+}
+
+}  // namespace
+
+// call(Ctx, Ref, Module, Function, Args, Kwargs) -> ok | {py_result, Ref, Result} | {error, Reason}
+// ok: the caller receives {py_result, Ref, {ok, Value} | {error, Reason}}; the answer may
+// also come at once, as that same message, returned.
+ERL_NIF_TERM nif_call(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return call(env, argc, argv, Answer::maybe_at_once, nif_call);
+}
+
+// call_async(Ctx, Ref, Module, Function, Args, Kwargs) -> ok | {error, Reason}: as call/6,
+// always answered by message (py:spawn_call).
+ERL_NIF_TERM nif_call_async(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return call(env, argc, argv, Answer::as_message, nif_call_async);
 }
 
 // cast(Ctx, Module, Function, Args, Kwargs) -> ok | {error, Reason}; no reply is sent.
@@ -79,7 +139,7 @@ ERL_NIF_TERM nif_cast(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.function);
     if (!is_proper_list(env, argv[3])) return badarg_tuple(env, atoms.args);
     if (!enif_is_map(env, argv[4])) return badarg_tuple(env, atoms.kwargs);
-    return submit(env, argv[0], MessageKind::call, 0, [&](NifJob& job, const ErlNifPid& self) {
+    return submit(env, argv[0], MessageKind::call, 0, Answer::as_message, [&](NifJob& job, const ErlNifPid& self) {
       job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false);
     });
   });
@@ -95,7 +155,7 @@ ERL_NIF_TERM nif_task(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     if (!is_name(env, argv[3])) return badarg_tuple(env, atoms.function);
     if (!is_proper_list(env, argv[4])) return badarg_tuple(env, atoms.args);
     if (!enif_is_map(env, argv[5])) return badarg_tuple(env, atoms.kwargs);
-    return submit(env, argv[0], MessageKind::task, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+    return submit(env, argv[0], MessageKind::task, argv[1], Answer::as_message, [&](NifJob& job, const ErlNifPid& self) {
       job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true, true);
     });
   });
@@ -109,7 +169,7 @@ ERL_NIF_TERM nif_spawn_task(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[])
     if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.function);
     if (!is_proper_list(env, argv[3])) return badarg_tuple(env, atoms.args);
     if (!enif_is_map(env, argv[4])) return badarg_tuple(env, atoms.kwargs);
-    return submit(env, argv[0], MessageKind::task, 0, [&](NifJob& job, const ErlNifPid& self) {
+    return submit(env, argv[0], MessageKind::task, 0, Answer::as_message, [&](NifJob& job, const ErlNifPid& self) {
       job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false, true);
     });
   });
@@ -121,7 +181,7 @@ ERL_NIF_TERM nif_eval(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
     if (!enif_is_binary(env, argv[2])) return badarg_tuple(env, atoms.code);
     if (!enif_is_map(env, argv[3])) return badarg_tuple(env, atoms.locals);
-    return submit(env, argv[0], MessageKind::eval, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+    return submit(env, argv[0], MessageKind::eval, argv[1], Answer::maybe_at_once, [&](NifJob& job, const ErlNifPid& self) {
       job.prepare_code(env, self, argv[1], argv[2], argv[3]);
     });
   });
@@ -131,7 +191,7 @@ ERL_NIF_TERM nif_eval(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
 ERL_NIF_TERM nif_exec(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
   if (!enif_is_binary(env, argv[2])) return badarg_tuple(env, atoms.code);
-  return submit(env, argv[0], MessageKind::exec, argv[1], [&](NifJob& job, const ErlNifPid& self) {
+  return submit(env, argv[0], MessageKind::exec, argv[1], Answer::maybe_at_once, [&](NifJob& job, const ErlNifPid& self) {
     job.prepare_code(env, self, argv[1], argv[2], 0);
   });
 }

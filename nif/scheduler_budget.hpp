@@ -24,8 +24,9 @@ namespace epy::nif {
 
 constexpr std::size_t kInlineBudget = 16384;
 constexpr std::size_t kBytesPerUnit = 64;
-// What one full timeslice (about 1 ms) is worth in units.
+// What one full timeslice (about 1 ms) is worth in units, and one unit in time.
 constexpr std::size_t kUnitsPerTimeslice = 100000;
+constexpr std::size_t kNanosPerUnit = 10;
 
 // Where binaries go: shared by reference (enif_make_copy of a refc binary is a pointer),
 // or copied byte by byte (term_to_binary, conversion).

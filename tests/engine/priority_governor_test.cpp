@@ -44,7 +44,7 @@ TEST(PriorityGovernor, LowersALongStretchAndRaisesItBackWhenItEnds) {
     before = nice_of(this_tid());
     auto stretch = governor.enter();
     ASSERT_NE(stretch, nullptr);
-    stretch->begin(Clock::now());
+    stretch->begin();
     // A CPU-bound request: runs until the governor has lowered it.
     seen_low = eventually([&] { return stretch->lowered(); });
     lowered_nice = nice_of(this_tid()) == 19;
@@ -71,7 +71,7 @@ TEST(PriorityGovernor, ShortStretchesAreNeverLowered) {
     const int normal = nice_of(this_tid());
     auto stretch = governor.enter();
     for (int i = 0; i < 1000; ++i) {
-      stretch->begin(Clock::now());
+      stretch->begin();
       stretch->end();
     }
     EXPECT_FALSE(stretch->lowered());
@@ -82,18 +82,25 @@ TEST(PriorityGovernor, ShortStretchesAreNeverLowered) {
   EXPECT_EQ(governor.lowered_count(), 0u);
 }
 
-TEST(PriorityGovernor, AStretchThatBeganLongAgoButEndedIsLeftAlone) {
-  PriorityGovernor governor({PriorityMode::adaptive, 19, 2ms});
+TEST(PriorityGovernor, AnEndedStretchIsNeverLeftLowered) {
+  PriorityGovernor governor({PriorityMode::adaptive, 19, 1ms});
   std::thread worker([&] {
     const int normal = nice_of(this_tid());
     auto stretch = governor.enter();
-    stretch->begin(Clock::now() - 1s);  // ran long ...
-    stretch->end();                     // ... but is over before the governor looks
-    std::this_thread::sleep_for(20ms);
-    // (Had the governor looked between begin and end, end() raised the thread back.)
-    if (stretch->lowered()) {
-      EXPECT_FALSE(governor.can_raise());
-    } else {
+    // Stretches of about the governor's interval: some get lowered as they end.
+    for (int i = 0; i < 200; ++i) {
+      stretch->begin();
+      const auto until = Clock::now() + 1ms;
+      while (Clock::now() < until) {
+      }
+      stretch->end();
+    }
+    stretch->settle();  // as a context thread does before it waits for work
+    std::this_thread::sleep_for(10ms);
+    // A lowering that raced with an end is undone by the governor, by the next end or by
+    // settle(): nothing stays lowered (where priorities can be raised at all).
+    if (governor.can_raise()) {
+      EXPECT_FALSE(stretch->lowered());
       EXPECT_EQ(nice_of(this_tid()), normal);
     }
     governor.leave(stretch);
