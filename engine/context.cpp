@@ -94,8 +94,10 @@ CancelResult Context::cancel_matching(std::uint64_t owner, std::uint64_t tag) {
 }
 
 std::chrono::microseconds Context::sync_wait() const {
+  if (table_.in_use() > 1) return std::chrono::microseconds(0);
+  if (config_.answer_wait.count() >= 0) return config_.answer_wait;
   const auto spin = mailbox_.spin_policy().budget();
-  if (spin.count() == 0 || table_.in_use() > 1) return std::chrono::microseconds(0);
+  if (spin.count() == 0) return std::chrono::microseconds(0);
   const std::int64_t service = service_ns_.load(std::memory_order_relaxed);
   return service * 2 < std::chrono::duration_cast<std::chrono::nanoseconds>(spin).count()
              ? spin
@@ -103,6 +105,7 @@ std::chrono::microseconds Context::sync_wait() const {
 }
 
 void Context::release_handed(Ticket ticket) {
+  answered_at_once_.fetch_add(1, std::memory_order_relaxed);
   table_.finish(ticket);
   table_.release(ticket);
 }
@@ -181,6 +184,7 @@ ContextStats Context::stats() const {
   s.spun_waits = mailbox_.spun_waits();
   s.parked_waits = mailbox_.parked_waits();
   s.shared_core_waits = mailbox_.shared_core_waits();
+  s.answered_at_once = answered_at_once_.load(std::memory_order_relaxed);
   s.running = state() == State::running;
   s.executing = latch_.running() != InterruptLatch::kNone;
   return s;

@@ -39,6 +39,9 @@ struct ContextConfig {
   InterpreterOptions interpreter;
   std::size_t max_pending = 16384;
   std::chrono::microseconds spin{100};  // the longest a wait spins (see SpinPolicy)
+  // How long a caller may wait for its answer on its own thread (sync_wait): negative
+  // leaves it to the context's own judgement, zero never, positive always that long.
+  std::chrono::microseconds answer_wait{-1};
   // Hand the (sub)interpreter on to a later context after a deliberate stop, instead of
   // ending it (see Interpreter::reset). Contexts that die never pass theirs on.
   bool recycle = true;
@@ -70,6 +73,7 @@ struct ContextStats {
   std::uint64_t spun_waits = 0;    // waits that found work while spinning
   std::uint64_t parked_waits = 0;  // ... that found it after parking
   std::uint64_t shared_core_waits = 0;  // ... that did not spin: the producer shared the core
+  std::uint64_t answered_at_once = 0;   // answers handed to a caller that waited for them
   bool running = false;            // interpreter serving
   bool executing = false;          // a request is running right now
 };
@@ -250,6 +254,7 @@ class Context : public std::enable_shared_from_this<Context> {
   std::atomic<std::uint64_t> timeouts_{0};
   std::atomic<std::uint64_t> busy_ns_{0};
   std::atomic<std::int64_t> service_ns_{0};  // a moving average of requests' run time
+  std::atomic<std::uint64_t> answered_at_once_{0};
 };
 
 }  // namespace epy

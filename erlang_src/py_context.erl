@@ -65,8 +65,9 @@ start_link(Id, Mode) ->
     start_link(Id, Mode, #{}).
 
 %% @doc As start_link/2. Opts: paths (prepended to sys.path, before the application's
-%% paths), max_pending (mailbox bound), pool ({Name, Index}: registers the context with
-%% py_context_router; used by pools).
+%% paths), max_pending (mailbox bound), answer_wait (adaptive | never | Microseconds: how
+%% long a lone caller may wait for its answer inside the NIF; see the README, Under load),
+%% pool ({Name, Index}: registers the context with py_context_router; used by pools).
 -spec start_link(non_neg_integer(), mode(), map()) -> {ok, context()} | {error, term()}.
 start_link(Id, Mode, Opts) when is_integer(Id), Id >= 0, is_map(Opts) ->
     gen_server:start_link(?MODULE, {Id, Mode, Opts}, []);
@@ -242,8 +243,9 @@ init({Id, Mode, Opts}) ->
 create(Id, Mode, Opts) ->
     %% Paths of this context first, then the application's (they apply to every context).
     Paths = [unicode:characters_to_binary(P) || P <- maps:get(paths, Opts, []) ++ default_paths()],
-    NifOpts = #{paths => Paths,
-                max_pending => maps:get(max_pending, Opts, default_max_pending())},
+    NifOpts0 = #{paths => Paths,
+                 max_pending => maps:get(max_pending, Opts, default_max_pending())},
+    NifOpts = maps:merge(NifOpts0, maps:with([answer_wait], Opts)),
     Ref = make_ref(),
     case py_nif:context_create(Ref, Id, Mode, NifOpts) of
         {ok, Resource} ->

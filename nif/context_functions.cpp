@@ -84,6 +84,18 @@ bool option_ulong(ErlNifEnv* env, ERL_NIF_TERM opts, const char* key, unsigned l
   return enif_get_ulong(env, value, out);
 }
 
+// answer_wait: adaptive (-1), never (0), or microseconds up to a second.
+bool option_answer_wait(ErlNifEnv* env, ERL_NIF_TERM opts, long* out) {
+  ERL_NIF_TERM value;
+  if (!enif_get_map_value(env, opts, enif_make_atom(env, "answer_wait"), &value)) return true;
+  if (value == enif_make_atom(env, "adaptive")) return (*out = -1), true;
+  if (value == enif_make_atom(env, "never")) return (*out = 0), true;
+  long us;
+  if (!enif_get_long(env, value, &us) || us < 0 || us > 1000000) return false;
+  *out = us;
+  return true;
+}
+
 bool option_paths(ErlNifEnv* env, ERL_NIF_TERM opts, std::vector<std::string>* paths) {
   ERL_NIF_TERM list;
   if (!enif_get_map_value(env, opts, enif_make_atom(env, "paths"), &list)) return true;
@@ -169,9 +181,11 @@ ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
   if (!enif_is_ref(env, argv[0])) return badarg_tuple(env, enif_make_atom(env, "ref"));
   if (!enif_get_ulong(env, argv[1], &id)) return badarg_tuple(env, enif_make_atom(env, "id"));
   if (!mode_of(argv[2], &mode)) return badarg_tuple(env, enif_make_atom(env, "mode"));
+  long answer_wait_us = -1;
   if (!enif_is_map(env, argv[3]) || !option_ulong(env, argv[3], "max_pending", &max_pending) ||
       !option_ulong(env, argv[3], "spin_us", &spin_us) || !option_paths(env, argv[3], &paths) ||
-      max_pending == 0 || max_pending > (1ul << 24))
+      !option_answer_wait(env, argv[3], &answer_wait_us) || max_pending == 0 ||
+      max_pending > (1ul << 24) || spin_us > 1000000)
     return badarg_tuple(env, atoms.options);
 
   ErlNifPid self;
@@ -191,6 +205,7 @@ ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
   config.interpreter.sys_path.insert(config.interpreter.sys_path.end(), paths.begin(), paths.end());
   config.max_pending = max_pending;
   config.spin = std::chrono::microseconds(spin_us);
+  config.answer_wait = std::chrono::microseconds(answer_wait_us);
   config.job_factory = [] { return std::make_unique<NifJob>(); };
   config.on_start = [self](Interpreter& interp, std::string* error) {
     return attach_interpreter_state(interp, self, error);
@@ -259,7 +274,9 @@ ERL_NIF_TERM nif_context_info(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   map = put(env, map, "spun_waits", enif_make_uint64(env, s.spun_waits));
   map = put(env, map, "parked_waits", enif_make_uint64(env, s.parked_waits));
   map = put(env, map, "shared_core_waits", enif_make_uint64(env, s.shared_core_waits));
+  map = put(env, map, "answered_at_once", enif_make_uint64(env, s.answered_at_once));
   map = put(env, map, "running", s.running ? atoms.true_ : atoms.false_);
+  map = put(env, map, "executing", s.executing ? atoms.true_ : atoms.false_);
   return map;
 }
 

@@ -11,7 +11,9 @@
          big_spawn_call_and_task_arguments/1, big_eval_locals/1, big_state_values/1,
          big_state_cas/1, many_state_keys/1, many_subscribers/1, big_channel_messages/1,
          big_callback_results/1, stop_with_a_long_queue/1, kill_with_a_long_queue/1,
-         huge_exit_reason/1, long_requests_are_lowered/1, priority_settings/1]).
+         huge_exit_reason/1, long_requests_are_lowered/1, priority_settings/1,
+         answers_at_once/1, answers_at_once_fall_back_to_messages/1,
+         stop_while_a_caller_waits_in_the_nif/1, answer_wait_never/1, answer_wait_options/1]).
 
 -define(BIG, 100000).  % well beyond the inline budget (16384 cells)
 
@@ -20,7 +22,9 @@ all() ->
      big_spawn_call_and_task_arguments, big_eval_locals, big_state_values, big_state_cas,
      many_state_keys, many_subscribers, big_channel_messages, big_callback_results,
      stop_with_a_long_queue, kill_with_a_long_queue, huge_exit_reason,
-     long_requests_are_lowered, priority_settings].
+     long_requests_are_lowered, priority_settings, answers_at_once,
+     answers_at_once_fall_back_to_messages, stop_while_a_caller_waits_in_the_nif,
+     answer_wait_never, answer_wait_options].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(erlang_python),
@@ -251,6 +255,68 @@ long_requests_are_lowered(_Config) ->
 priority_settings(_Config) ->
     #{context_priority := #{mode := adaptive, lower_after_ms := 2}} = py_nif:engine_info(),
     {ok, adaptive} = application:get_env(erlang_python, context_priority).
+
+%% A caller alone on a context may get its answer as the NIF's result (answer_wait forces
+%% the wait here; by default the context decides). Every answer is the right one, and
+%% nothing is left in the mailbox.
+answers_at_once(_Config) ->
+    {ok, Ctx} = py_context:start_link(910, auto, #{answer_wait => 100000}),
+    ok = py:exec(Ctx, <<"def add(a, b):\n    return a + b\n">>),
+    At0 = at_once(Ctx),
+    [{{ok, J}, J} = {py:call(Ctx, '__main__', add, [I, 1]), J} || I <- lists:seq(1, 200), J <- [I + 1]],
+    [{{ok, J}, J} = {py:eval(Ctx, <<"x * 2">>, #{x => I}), J} || I <- lists:seq(1, 100), J <- [I * 2]],
+    [ok = py:exec(Ctx, <<"y = 1">>) || _ <- lists:seq(1, 100)],
+    [{error, {'ZeroDivisionError', _}} = py:eval(Ctx, <<"1/0">>) || _ <- lists:seq(1, 50)],
+    true = at_once(Ctx) - At0 >= 200,
+    %% spawn_call always answers by message
+    At1 = at_once(Ctx),
+    [{ok, 4.0} = py:await(py:spawn_call(Ctx, math, sqrt, [16])) || _ <- lists:seq(1, 50)],
+    At1 = at_once(Ctx),
+    receive Stray -> ct:fail({stray, Stray}) after 100 -> ok end,
+    py_context:stop(Ctx).
+
+%% A result too big to copy on a scheduler is sent as a message, as always.
+answers_at_once_fall_back_to_messages(_Config) ->
+    {ok, Ctx} = py_context:start_link(911, auto, #{answer_wait => 100000}),
+    {ok, _} = py:eval(Ctx, <<"1">>),
+    At0 = at_once(Ctx),
+    {ok, Big} = py:eval(Ctx, <<"list(range(100000))">>),
+    Big = lists:seq(0, 99999),
+    At0 = at_once(Ctx),
+    py_context:stop(Ctx).
+
+%% A caller that gives up waiting in the NIF still gets its answer by message, here the
+%% stop's.
+stop_while_a_caller_waits_in_the_nif(_Config) ->
+    {ok, Ctx} = py_context:start_link(912, auto, #{answer_wait => 50000}),
+    unlink(Ctx),
+    ok = py:exec(Ctx, <<"import time">>),
+    Parent = self(),
+    Caller = spawn_link(fun() ->
+                            {ok, 1} = py:eval(Ctx, <<"1">>),  % the next call may wait in the NIF
+                            Parent ! {result, py:call(Ctx, time, sleep, [30])}
+                        end),
+    ok = epy_ct:wait_until(fun() -> maps:get(executing, py_context:info(Ctx)) end, 30000),
+    ok = py_context:stop(Ctx),
+    receive {result, R} -> {error, shutting_down} = R end,
+    unlink(Caller).
+
+answer_wait_never(_Config) ->
+    {ok, Ctx} = py_context:start_link(913, auto, #{answer_wait => never}),
+    [{ok, 4.0} = py:call(Ctx, math, sqrt, [16]) || _ <- lists:seq(1, 200)],
+    0 = at_once(Ctx),
+    py_context:stop(Ctx).
+
+answer_wait_options(_Config) ->
+    process_flag(trap_exit, true),
+    {ok, C} = py_context:start_link(914, auto, #{answer_wait => adaptive}),
+    py_context:stop(C),
+    {error, {badarg, options}} = py_context:start_link(915, auto, #{answer_wait => forever}),
+    {error, {badarg, options}} = py_context:start_link(916, auto, #{answer_wait => -1}),
+    {error, {badarg, options}} = py_context:start_link(917, auto, #{answer_wait => 5000000}),
+    ok.
+
+at_once(Ctx) -> maps:get(answered_at_once, py_context:info(Ctx)).
 
 %% The nice value of a thread of this OS process (field 19 of its stat line).
 nice(Tid) ->
