@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <unordered_set>
 #include <vector>
 
@@ -100,12 +101,17 @@ class Context : public std::enable_shared_from_this<Context> {
   State state() const { return state_.load(std::memory_order_acquire); }
 
   // Any thread. `fill` prepares the slot's job (copy the request into it); it runs only
-  // when the request is accepted. `owner`/`tag` let cancel_matching() find it later.
+  // when the request is accepted, as fill(job) or fill(job, ticket). `owner`/`tag` let
+  // cancel_matching() find it later.
   template <class Fill>
   Submission submit(MessageKind kind, std::uint64_t owner, std::uint64_t tag, Fill&& fill) {
     RequestTable::Reservation r = table_.reserve(owner, tag);
     if (r.admission != Admission::accepted) return {r.admission, {}};
-    fill(*r.job);
+    if constexpr (std::is_invocable_v<Fill, Job&, Ticket>) {
+      fill(*r.job, r.ticket);
+    } else {
+      fill(*r.job);
+    }
     table_.commit(r.ticket);
     mailbox_.push({kind, r.ticket.index});
     // A stop that began meanwhile may have missed this request: answer it here. Pairs

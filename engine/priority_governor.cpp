@@ -28,6 +28,7 @@ int nice_of(long tid) {
 // missed waking it).
 constexpr int kIdleLooksBeforeSleep = 8;
 constexpr std::chrono::milliseconds kLongestSleep{20};
+constexpr int kPressedLooks = 2;
 
 }  // namespace
 
@@ -122,16 +123,37 @@ void PriorityGovernor::raise(CpuStretch& s) {
   s.lowered_.store(false, std::memory_order_relaxed);
 }
 
+bool PriorityGovernor::pressed() {
+  if (!options_.pressure) return true;
+  if (!observing_) {  // the first look at a long request opens an observation
+    options_.pressure->mark();
+    observing_ = true;
+    pressed_looks_ = 0;
+    return false;
+  }
+  // One busy moment is no reason: the schedulers must have been kept waiting at two
+  // looks in a row.
+  pressed_looks_ = options_.pressure->pressed() ? pressed_looks_ + 1 : 0;
+  options_.pressure->mark();
+  return pressed_looks_ >= kPressedLooks;
+}
+
 bool PriorityGovernor::lower_long_stretches() {
   bool running = false;
   std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::pair<CpuStretch*, std::uint64_t>> long_ones;
   for (auto& s : stretches_) {
     const std::uint64_t seq = s->seq_.load(std::memory_order_seq_cst);
     const bool runs = seq & 1;
     // The same stretch as at the last look, a whole interval ago: it has run that long.
-    if (runs && seq == s->seen_ && !s->lowered()) lower(*s, seq);
+    if (runs && seq == s->seen_ && !s->lowered()) long_ones.emplace_back(s.get(), seq);
     s->seen_ = seq;
     running |= runs;
+  }
+  if (long_ones.empty()) {
+    observing_ = false;
+  } else if (pressed()) {
+    for (auto& [s, seq] : long_ones) lower(*s, seq);
   }
   return running;
 }

@@ -8,15 +8,21 @@
 // Lowering every context thread for good would cost latency instead: a low-priority
 // thread woken for a request on a busy machine waits a whole time slice of whatever runs.
 //
-// So priorities follow what a thread does (adaptive mode, the default): a context thread
-// runs at its normal priority, and only a request that has kept it running for a whole
-// `lower_after` is lowered, by the governor's thread, which looks every `lower_after`
-// (so a request is lowered after 2-4 ms by default); the context thread raises itself
-// back when the request ends or waits. A request costs its thread two plain stores and a
-// load: each stretch bumps a sequence number that the governor samples. Raising a
-// priority back needs CAP_SYS_NICE or an RLIMIT_NICE of at least 20 - normal nice;
-// without it a lowered thread stays lowered (the BEAM's health wins over Python's share
-// of the CPU), which can_raise() reports.
+// Nor may a lowered thread lose against everything else: against other processes'
+// CPU-bound work (nice 0) a nice-19 thread gets 1.5% of a core, and the Python behind it
+// crawls although the BEAM needs nothing.
+//
+// So priorities follow what a thread does and what the BEAM needs (adaptive mode, the
+// default): a context thread runs at its normal priority, and a request that has kept
+// it running for a whole `lower_after` is lowered only if, meanwhile, the threads the
+// governor protects (the BEAM's schedulers: see CpuPressure) were kept waiting for a
+// core; it stays lowered until it ends or waits, when its thread raises itself back.
+// The governor looks every `lower_after`; two looks in a row must find the schedulers
+// kept waiting (so a request is lowered after 6-8 ms of pressure by default). A request costs its thread two plain stores and a load: each
+// stretch bumps a sequence number that the governor samples. Raising a priority back
+// needs CAP_SYS_NICE or an RLIMIT_NICE of at least 20 - normal nice; without it a
+// lowered thread stays lowered (the BEAM's health wins over Python's share of the CPU),
+// which can_raise() reports.
 #pragma once
 
 #include <atomic>
@@ -38,10 +44,26 @@ enum class PriorityMode {
 
 const char* to_string(PriorityMode mode);
 
+// Whether the threads the governor protects are kept waiting for a core. Governor
+// thread only.
+class CpuPressure {
+ public:
+  virtual ~CpuPressure() = default;
+  // Starts an observation.
+  virtual void mark() = 0;
+  // How many threads it watches (for statistics).
+  virtual std::size_t watched() const = 0;
+  // Whether, since mark(), a protected thread waited for a core for a significant share
+  // of the time.
+  virtual bool pressed() = 0;
+};
+
 struct PriorityOptions {
   PriorityMode mode = PriorityMode::adaptive;
   int low_nice = 19;
   std::chrono::milliseconds lower_after{2};
+  // nullptr: always pressed (lower every long request).
+  std::shared_ptr<CpuPressure> pressure;
 };
 
 // One context thread's stretches of running, shared with the governor.
@@ -108,6 +130,7 @@ class PriorityGovernor {
   void run();
   void wake();                  // a request began while the governor slept
   bool lower_long_stretches();  // true while some request runs
+  bool pressed();  // asks options_.pressure, one observation per look
   // Lowers s's thread if the stretch `seq` still runs.
   void lower(CpuStretch& s, std::uint64_t seq);
   void raise(CpuStretch& s);
@@ -120,6 +143,8 @@ class PriorityGovernor {
   bool probed_ = false;
   std::atomic<bool> asleep_{false};
   std::vector<std::shared_ptr<CpuStretch>> stretches_;  // guarded by mutex_
+  bool observing_ = false;  // governor only: a pressure observation is open...
+  int pressed_looks_ = 0;   // ...and how many looks in a row found the schedulers waiting
   std::atomic<std::uint64_t> lowered_count_{0};
   std::thread thread_;
 };

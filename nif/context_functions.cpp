@@ -167,6 +167,8 @@ ERL_NIF_TERM nif_engine_info(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
              enif_make_int64(env, priority.options().lower_after.count()));
   prio = put(env, prio, "can_raise", priority.can_raise() ? atoms.true_ : atoms.false_);
   prio = put(env, prio, "lowered", enif_make_uint64(env, priority.lowered_count()));
+  const auto& pressure = priority.options().pressure;
+  prio = put(env, prio, "watched_schedulers", enif_make_uint64(env, pressure ? pressure->watched() : 0));
   map = put(env, map, "context_priority", prio);
   return map;
 }

@@ -220,19 +220,27 @@ void NifJob::reply(Interpreter& interp, MessageKind kind, PyObject* result, Repl
 void NifJob::deliver(ERL_NIF_TERM answer, ReplyGate& gate) {
   switch (gate.claim()) {
     case Delivery::deliver:
-      if (sync_.load(std::memory_order_relaxed) == kSyncWaiting && WorkMeter().add(env_, answer, Bytes::shared)) {
-        answer_ = answer;
-        int expected = kSyncWaiting;
-        if (sync_.compare_exchange_strong(expected, kSyncHanded, std::memory_order_acq_rel)) {
-          gate.hand_over();  // the caller copies it and releases the request: hands off
-          return;
-        }
-      }
-      send(answer);
+      if (!hand_over(answer, gate)) send(answer);
       break;
     case Delivery::abort: send(failure_term(env_, gate.abort_failure())); break;
     case Delivery::drop: break;
   }
+}
+
+bool NifJob::hand_over(ERL_NIF_TERM answer, ReplyGate& gate) {
+  const std::uint32_t generation = gate.ticket().generation;
+  std::uint64_t expected = sync_word(generation, SyncState::waiting);
+  if (sync_.load(std::memory_order_relaxed) != expected) return false;  // nobody waits
+  // A big answer is not copied on the caller's scheduler: it goes as a message.
+  const bool small = WorkMeter().add(env_, answer, Bytes::shared);
+  answer_ = answer;
+  if (!sync_.compare_exchange_strong(
+          expected, sync_word(generation, small ? SyncState::handed : SyncState::declined),
+          std::memory_order_acq_rel))
+    return false;  // the caller gave up meanwhile
+  if (!small) return false;
+  gate.hand_over();  // the caller copies it, then finishes and releases the request
+  return true;
 }
 
 bool NifJob::start_task(Interpreter& interp, PyObject* awaitable, ReplyGate& gate) {
@@ -332,7 +340,7 @@ void NifJob::send(ERL_NIF_TERM result) {
 
 void NifJob::recycle() noexcept {
   enif_clear_env(env_);
-  sync_.store(kSyncNone, std::memory_order_relaxed);
+  sync_.store(0, std::memory_order_relaxed);
   answer_ = 0;
   task_ = false;
   st_ = nullptr;

@@ -54,15 +54,26 @@ class NifJob final : public Job {
   // The process that made this request (erlang.self() in Python).
   const ErlNifPid& caller() const { return caller_; }
 
-  // Submitter side, before the request is queued: the caller will wait for the answer in
-  // the NIF call (see Context::sync_wait) instead of receiving it.
-  void expect_sync_caller() { sync_.store(kSyncWaiting, std::memory_order_relaxed); }
-  // The waiting caller: whether the answer has been handed over; give_up() stops waiting
-  // (false: it was handed over just now, take it).
-  bool handed_over() const { return sync_.load(std::memory_order_acquire) == kSyncHanded; }
-  bool give_up() {
-    int expected = kSyncWaiting;
-    return sync_.compare_exchange_strong(expected, kSyncGaveUp, std::memory_order_acq_rel);
+  // A caller that waits for its answer in the NIF call (see Context::sync_wait) instead of
+  // receiving it. The job's word for it carries the request's generation, so that a
+  // caller never mistakes a later request in the same slot for its own.
+  enum class SyncState : std::uint8_t { none, waiting, handed, declined, gave_up };
+  // Submitter side, before the request is queued.
+  void expect_sync_caller(std::uint32_t generation) {
+    sync_.store(sync_word(generation, SyncState::waiting), std::memory_order_relaxed);
+  }
+  // The waiting caller, any time: what became of its request `generation` (none: the slot
+  // moved on, so the answer was sent as a message).
+  SyncState sync_state(std::uint32_t generation) const {
+    const std::uint64_t word = sync_.load(std::memory_order_acquire);
+    return word >> 8 == generation ? SyncState(word & 0xff) : SyncState::none;
+  }
+  // The waiting caller stops waiting; false if the answer was handed over (or declined)
+  // just now.
+  bool give_up(std::uint32_t generation) {
+    std::uint64_t expected = sync_word(generation, SyncState::waiting);
+    return sync_.compare_exchange_strong(expected, sync_word(generation, SyncState::gave_up),
+                                         std::memory_order_acq_rel);
   }
   // The handed-over answer ({ok, Value} | ok | {error, Reason}), in the job's env.
   ERL_NIF_TERM handed_answer() const { return answer_; }
@@ -87,9 +98,14 @@ class NifJob final : public Job {
   bool start_task(Interpreter& interp, PyObject* awaitable, ReplyGate& gate);
   void deliver(ERL_NIF_TERM answer, ReplyGate& gate);
 
-  // Whether a caller waits in its NIF call for the answer.
-  static constexpr int kSyncNone = 0, kSyncWaiting = 1, kSyncHanded = 2, kSyncGaveUp = 3;
-  std::atomic<int> sync_{kSyncNone};
+  static std::uint64_t sync_word(std::uint32_t generation, SyncState state) {
+    return (std::uint64_t(generation) << 8) | std::uint64_t(state);
+  }
+  // Context thread: a waiting caller takes the answer (true), or learns it comes as a
+  // message (declined).
+  bool hand_over(ERL_NIF_TERM answer, ReplyGate& gate);
+
+  std::atomic<std::uint64_t> sync_{0};  // generation << 8 | SyncState
   ERL_NIF_TERM answer_ = 0;
 
   ErlNifEnv* env_;

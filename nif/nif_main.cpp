@@ -13,6 +13,7 @@
 #include "nif/nif_functions.hpp"
 #include "nif/nif_state.hpp"
 #include "nif/py_types.hpp"
+#include "nif/scheduler_pressure.hpp"
 
 #ifndef EPY_PYTHON_HOME
 #error "EPY_PYTHON_HOME must name the prefix of the Python we were built against"
@@ -91,6 +92,9 @@ int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
     const std::string priority = map_string(env, load_info, "context_priority");
     if (priority == "normal") config.priority.mode = PriorityMode::normal;
     else if (priority == "low") config.priority.mode = PriorityMode::low;
+    // Lower a long request only while the BEAM's schedulers are kept waiting for a core.
+    if (config.priority.mode == PriorityMode::adaptive)
+      config.priority.pressure = std::make_shared<SchedulerPressure>();
     state->engine = Engine::start(config, &error);
     if (!state->engine) {
       enif_fprintf(stderr, "erlang_python: %s\n", error.c_str());

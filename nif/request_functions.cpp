@@ -40,18 +40,22 @@ bool is_proper_list(ErlNifEnv* env, ERL_NIF_TERM t) {
 ERL_NIF_TERM wait_for_answer(ErlNifEnv* env, Context& context, NifJob& job, Ticket ticket,
                              ERL_NIF_TERM ref, std::chrono::microseconds wait) {
   using Clock = std::chrono::steady_clock;
+  using State = NifJob::SyncState;
   const auto start = Clock::now();
   const auto until = start + wait;
-  bool handed = true;
-  for (unsigned polls = 1; !job.handed_over(); ++polls) {
+  State state;
+  for (unsigned polls = 1;; ++polls) {
+    state = job.sync_state(ticket.generation);
+    if (state != State::waiting) break;
     if (polls % 32 == 0 && Clock::now() >= until) {
-      handed = !job.give_up();  // false: it was handed over just now
+      if (job.give_up(ticket.generation)) break;
+      state = job.sync_state(ticket.generation);  // handed over or declined just now
       break;
     }
     cpu_relax();
   }
-  ERL_NIF_TERM result = atoms.ok;
-  if (handed) {
+  ERL_NIF_TERM result = atoms.ok;  // otherwise the answer is (or will be) a message
+  if (state == State::handed) {
     result = enif_make_tuple3(env, atoms.py_result, ref, enif_make_copy(env, job.handed_answer()));
     context.release_handed(ticket);
   }
@@ -82,10 +86,10 @@ ERL_NIF_TERM submit(ErlNifEnv* env, ERL_NIF_TERM ctx, MessageKind kind, ERL_NIF_
                           ? context.sync_wait()
                           : std::chrono::microseconds(0);
     NifJob* job = nullptr;
-    auto s = context.submit(kind, self.pid, tag, [&](Job& j) {
+    auto s = context.submit(kind, self.pid, tag, [&](Job& j, Ticket ticket) {
       job = &static_cast<NifJob&>(j);
       prepare(*job, self);
-      if (wait.count() > 0) job->expect_sync_caller();
+      if (wait.count() > 0) job->expect_sync_caller(ticket.generation);
     });
     switch (s.admission) {
       case Admission::accepted:

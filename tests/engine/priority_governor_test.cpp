@@ -108,6 +108,35 @@ TEST(PriorityGovernor, AnEndedStretchIsNeverLeftLowered) {
   worker.join();
 }
 
+// A pressure gauge the test sets.
+class FakePressure final : public CpuPressure {
+ public:
+  void mark() override { ++marks; }
+  bool pressed() override { return on.load(); }
+  std::size_t watched() const override { return 1; }
+  std::atomic<bool> on{false};
+  std::atomic<int> marks{0};
+};
+
+TEST(PriorityGovernor, ALongStretchIsLoweredOnlyWhileTheProtectedThreadsWait) {
+  auto pressure = std::make_shared<FakePressure>();
+  PriorityGovernor governor({PriorityMode::adaptive, 19, 1ms, pressure});
+  std::thread worker([&] {
+    auto stretch = governor.enter();
+    stretch->begin();
+    // Nobody waits for a core: however long it runs, it keeps its priority.
+    ASSERT_TRUE(eventually([&] { return pressure->marks.load() >= 20; }));
+    EXPECT_FALSE(stretch->lowered());
+    // The schedulers are kept waiting now: it gives way.
+    pressure->on = true;
+    EXPECT_TRUE(eventually([&] { return stretch->lowered(); }));
+    stretch->end();
+    governor.leave(stretch);
+  });
+  worker.join();
+  EXPECT_EQ(governor.lowered_count(), 1u);
+}
+
 TEST(PriorityGovernor, NormalModeNeverTouchesPriorities) {
   PriorityGovernor governor({PriorityMode::normal, 19, 1ms});
   std::thread worker([&] {

@@ -220,24 +220,34 @@ huge_exit_reason(_Config) ->
     exit(Ctx2, {small, reason}),
     {error, {context_died, {small, reason}}} = py:await(Ref2, 10000).
 
-%% A request that keeps its context busy is lowered to the low priority, and raised back
-%% when it ends (where the process may raise priorities: see can_raise).
+%% A request that keeps its context busy while the BEAM's schedulers are kept waiting for
+%% a core is lowered to the low priority, and raised back when it ends (where the process
+%% may raise priorities: see can_raise). The pressure is made here: CPU-bound Python on
+%% more contexts than there are cores, and as many busy Erlang processes.
 long_requests_are_lowered(_Config) ->
     #{context_priority := #{mode := adaptive, low_nice := Low, can_raise := CanRaise,
                             lowered := Lowered0}} = py_nif:engine_info(),
-    {ok, Ctx} = py_context:start_link(904, auto),
+    Cores = erlang:system_info(logical_processors_available),
+    N = (if is_integer(Cores) -> Cores; true -> erlang:system_info(schedulers) end) + 1,
+    {ok, Ctxs} = py_context_router:start_pool(busy_pool, N, auto),
+    [Ctx | _] = Ctxs,
     #{os_thread_id := Tid} = py_context:info(Ctx),
     Normal = nice(Tid),
-    ok = py:exec(Ctx, <<"import erlang\n"
-                        "def busy():\n"
-                        "    n = 0\n"
-                        "    while not erlang.state_get('stop_busy'):\n"
-                        "        n += 1\n"
-                        "    return n\n">>),
-    Ref = py:spawn_call(Ctx, '__main__', busy, []),
-    ok = epy_ct:wait_until(fun() -> nice(Tid) =:= Low end, 30000),
+    Busy = <<"import erlang\n"
+             "def busy():\n"
+             "    n = 0\n"
+             "    while not erlang.state_get('stop_busy'):\n"
+             "        n += 1\n"
+             "    return n\n">>,
+    [ok = py:exec(C, Busy) || C <- Ctxs],
+    Refs = [py:spawn_call(C, '__main__', busy, []) || C <- Ctxs],
+    Stop = atomics:new(1, []),
+    Spinners = [spawn_link(fun() -> spin_until(Stop) end) || _ <- lists:seq(1, N)],
+    ok = epy_ct:wait_until(fun() -> nice(Tid) =:= Low end, 60000),
+    atomics:put(Stop, 1, 1),
     ok = py:state_store(stop_busy, true),
-    {ok, _} = py:await(Ref, 30000),
+    [{ok, _} = py:await(R, 60000) || R <- Refs],
+    [unlink(P) || P <- Spinners],
     #{context_priority := #{lowered := Lowered1}} = py_nif:engine_info(),
     true = Lowered1 > Lowered0,
     case CanRaise of
@@ -250,10 +260,19 @@ long_requests_are_lowered(_Config) ->
         true -> Normal = nice(Tid);
         false -> ok
     end,
-    py_context:stop(Ctx).
+    py_context_router:stop_pool(busy_pool).
+
+spin_until(Stop) ->
+    case atomics:get(Stop, 1) of
+        0 -> spin_until(Stop);
+        _ -> ok
+    end.
 
 priority_settings(_Config) ->
-    #{context_priority := #{mode := adaptive, lower_after_ms := 2}} = py_nif:engine_info(),
+    #{context_priority := #{mode := adaptive, lower_after_ms := 2, watched_schedulers := W}} =
+        py_nif:engine_info(),
+    %% the pressure gauge found the normal and dirty CPU schedulers by their names
+    W = erlang:system_info(schedulers) + erlang:system_info(dirty_cpu_schedulers),
     {ok, adaptive} = application:get_env(erlang_python, context_priority).
 
 %% A caller alone on a context may get its answer as the NIF's result (answer_wait forces
