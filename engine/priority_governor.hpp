@@ -59,7 +59,7 @@ class CpuPressure {
 };
 
 struct PriorityOptions {
-  PriorityMode mode = PriorityMode::adaptive;
+  PriorityMode mode = PriorityMode::normal;  // the NIF chooses adaptive, with its pressure gauge
   int low_nice = 19;
   std::chrono::milliseconds lower_after{2};
   // nullptr: always pressed (lower every long request).

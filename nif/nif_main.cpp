@@ -90,8 +90,9 @@ int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
     unsigned long n;
     if (map_ulong(env, load_info, "max_idle_interpreters", &n)) config.max_idle_interpreters = n;
     const std::string priority = map_string(env, load_info, "context_priority");
-    if (priority == "normal") config.priority.mode = PriorityMode::normal;
-    else if (priority == "low") config.priority.mode = PriorityMode::low;
+    config.priority.mode = priority == "normal" ? PriorityMode::normal
+                           : priority == "low"  ? PriorityMode::low
+                                                : PriorityMode::adaptive;
     // Lower a long request only while the BEAM's schedulers are kept waiting for a core.
     if (config.priority.mode == PriorityMode::adaptive)
       config.priority.pressure = std::make_shared<SchedulerPressure>();
