@@ -1,0 +1,29 @@
+// Channels from Python: the `_erlang.Channel` type (erlang.channel.Channel derives from
+// it) and its async receiver. A message is converted on the receiving thread, from the
+// term the sender copied into it; a receiver waiting on a context's thread keeps the
+// context serving its mailbox, and is woken through that mailbox.
+#pragma once
+
+#include "engine/python/python.hpp"
+
+#include <erl_nif.h>
+
+#include "nif/bridge/channel_resource.hpp"
+#include "nif/bridge/module_state.hpp"
+
+namespace epy::nif {
+
+// Creates the types and the ChannelClosed exception in the `_erlang` module (its exec).
+bool add_channel_types(PyObject* module, ModuleState* st);
+int traverse_channel_types(ModuleState* st, visitproc visit, void* arg);
+void clear_channel_types(ModuleState* st);
+
+// A Python object for the channel (an erlang.channel.Channel); keeps it alive.
+PyObject* make_channel_object(ModuleState* st, ChannelResource* res);
+// The channel of a Python channel object, or nullptr if `obj` is none.
+ChannelResource* channel_of(ModuleState* st, PyObject* obj);
+
+// _set_channel_class(cls): the class receivers get (erlang.channel registers itself).
+PyObject* py_set_channel_class(PyObject* module, PyObject* cls);
+
+}  // namespace epy::nif

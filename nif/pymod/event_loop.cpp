@@ -1,0 +1,187 @@
+#include "engine/python/python.hpp"
+
+#include "nif/pymod/event_loop.hpp"
+
+#include <cmath>
+#include <memory>
+
+#include "engine/background.hpp"
+#include "engine/context.hpp"
+#include "engine/wait_error.hpp"
+#include "nif/bridge/request_job.hpp"
+
+namespace epy::nif {
+
+namespace {
+
+using std::chrono::microseconds;
+
+// What ErlangEventLoop._erlang_due() answers for a closed loop.
+constexpr double kLoopClosed = -2.0;
+
+// The engine's handle on a context's loop (an erlang._loop.ErlangEventLoop): when it has
+// work (_erlang_due), a non-blocking turn (_erlang_step(poll_io)), the end
+// (_erlang_shutdown).
+class LoopDriver final : public BackgroundWork {
+ public:
+  LoopDriver(PyObject* loop, int fd)
+      : loop_(Py_NewRef(loop)),
+        fd_(fd),
+        due_(PyUnicode_InternFromString("_erlang_due")),
+        step_(PyUnicode_InternFromString("_erlang_step")),
+        shutdown_(PyUnicode_InternFromString("_erlang_shutdown")) {}
+
+  ~LoopDriver() override {  // context thread, GIL held
+    Py_XDECREF(loop_);
+    Py_XDECREF(due_);
+    Py_XDECREF(step_);
+    Py_XDECREF(shutdown_);
+  }
+
+  PyObject* loop() const { return loop_; }
+
+  microseconds due(int* fd) override {
+    *fd = fd_;
+    py::Ref answer(PyObject_CallMethodNoArgs(loop_, due_));
+    const double seconds = answer ? PyFloat_AsDouble(answer.get()) : -1.0;
+    if (PyErr_Occurred()) {
+      PyErr_WriteUnraisable(loop_);
+      return microseconds(-1);
+    }
+    if (seconds <= kLoopClosed) {  // nothing more will come: stop watching its descriptor
+      fd_ = -1;
+      *fd = -1;
+    }
+    if (seconds < 0) return microseconds(-1);
+    return microseconds(std::int64_t(std::ceil(seconds * 1e6)));
+  }
+
+  void run(bool descriptor_ready) override {
+    report(PyObject_CallMethodOneArg(loop_, step_, descriptor_ready ? Py_True : Py_False));
+  }
+  void close() override { report(PyObject_CallMethodNoArgs(loop_, shutdown_)); }
+
+ private:
+  void report(PyObject* result) {
+    if (!result) PyErr_WriteUnraisable(loop_);  // the loop reports its own errors: a bug
+    Py_XDECREF(result);
+  }
+
+  PyObject* loop_;
+  int fd_;
+  PyObject* due_;
+  PyObject* step_;
+  PyObject* shutdown_;
+};
+
+LoopDriver* driver_of(Context* context) {
+  return context ? dynamic_cast<LoopDriver*>(context->background()) : nullptr;
+}
+
+Context::Clock::time_point deadline_after(double seconds) {
+  if (seconds < 0) return Context::Clock::time_point::max();
+  if (seconds > 1e9) seconds = 1e9;  // about 30 years: as good as never
+  return Context::Clock::now() +
+         std::chrono::duration_cast<Context::Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+bool seconds_of(PyObject* obj, const char* what, double* out) {
+  *out = PyFloat_AsDouble(obj);
+  if (*out == -1.0 && PyErr_Occurred()) {
+    PyErr_Format(PyExc_TypeError, "%s must be a number, not %.100s", what, Py_TYPE(obj)->tp_name);
+    return false;
+  }
+  if (std::isnan(*out)) {
+    PyErr_Format(PyExc_ValueError, "%s must not be NaN", what);
+    return false;
+  }
+  return true;
+}
+
+PyObject* task_done(PyObject* token, PyObject* task) {
+  Context* context = Context::current();
+  if (!context) Py_RETURN_NONE;
+  context->complete_deferred(PyLong_AsUnsignedLongLong(token), [&](Job& job, ReplyGate& gate) {
+    static_cast<RequestJob&>(job).complete_task(task, gate);
+  });
+  Py_RETURN_NONE;
+}
+
+PyMethodDef task_done_def = {"task_done", task_done, METH_O,
+                             "Answers the Erlang caller waiting for this task."};
+
+}  // namespace
+
+PyObject* make_task_done(std::uint64_t token) {
+  py::Ref self(PyLong_FromUnsignedLongLong(token));
+  return self ? PyCFunction_New(&task_done_def, self.get()) : nullptr;
+}
+
+PyObject* py_drive(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "_drive(loop, fd)");
+    return nullptr;
+  }
+  const int fd = PyLong_AsLong(args[1]);
+  if (fd == -1 && PyErr_Occurred()) return nullptr;
+  Context* context = Context::current();
+  if (!context) {
+    PyErr_SetString(PyExc_RuntimeError, "only a context's own thread has a context event loop");
+    return nullptr;
+  }
+  if (LoopDriver* current = driver_of(context); current && current->loop() == args[0]) Py_RETURN_NONE;
+  if (!context->set_background(std::make_unique<LoopDriver>(args[0], fd))) {
+    PyErr_SetString(PyExc_RuntimeError, "the context's event loop cannot be replaced from inside it");
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* py_context_loop(PyObject*, PyObject*) {
+  LoopDriver* driver = driver_of(Context::current());
+  return Py_NewRef(driver ? driver->loop() : Py_None);
+}
+
+PyObject* py_in_context(PyObject*, PyObject*) { return PyBool_FromLong(Context::current() != nullptr); }
+
+PyObject* py_wait(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "_wait(fd, timeout)");
+    return nullptr;
+  }
+  const int fd = PyLong_AsLong(args[0]);
+  if (fd == -1 && PyErr_Occurred()) return nullptr;
+  double timeout;
+  if (!seconds_of(args[1], "timeout", &timeout)) return nullptr;
+  Context* context = Context::current();
+  if (!context) Py_RETURN_NONE;
+  if (timeout == 0) {  // serve what is queued; the caller polls fd itself
+    if (raise_if_cut_short(context->serve_until([] { return false; }, Context::Clock::now())))
+      return nullptr;
+    Py_RETURN_TRUE;
+  }
+  bool readable = false;
+  const auto result =
+      context->serve_until([&] { return readable; }, deadline_after(timeout), fd, &readable);
+  if (raise_if_cut_short(result)) return nullptr;
+  return PyBool_FromLong(readable);
+}
+
+PyObject* py_sleep(PyObject*, PyObject* arg) {
+  double seconds;
+  if (!seconds_of(arg, "sleep length", &seconds)) return nullptr;
+  if (seconds < 0) {
+    PyErr_SetString(PyExc_ValueError, "sleep length must be non-negative");
+    return nullptr;
+  }
+  Context* context = Context::current();
+  if (!context) {
+    py::Ref time(PyImport_ImportModule("time"));
+    return time ? PyObject_CallMethod(time.get(), "sleep", "d", seconds) : nullptr;
+  }
+  if (raise_if_cut_short(context->serve_until([] { return false; }, deadline_after(seconds))))
+    return nullptr;
+  Py_RETURN_NONE;
+}
+
+}  // namespace epy::nif
