@@ -9,9 +9,8 @@ calls() ->
     bench_util:latency("py:call(math, sqrt, [16])", fun() -> {ok, 4.0} = py:call(math, sqrt, [16]) end),
     bench_util:latency("py:eval(<<\"1 + 1\">>)", fun() -> {ok, 2} = py:eval(<<"1 + 1">>) end),
     bench_util:latency("py:spawn_call + py:await", fun() -> {ok, 4.0} = py:await(py:spawn_call(math, sqrt, [16])) end),
-    Self = self(),
     bench_util:latency("py:cast(erlang, send, ...) until the message arrives",
-            fun() -> ok = py:cast(erlang, send, [Self, pong]), receive pong -> ok end end),
+            fun() -> ok = py:cast(erlang, send, [self(), pong]), receive pong -> ok end end),
     [throughput(C) || C <- [1, 8, 64]].
 
 throughput(Callers) ->

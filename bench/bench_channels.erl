@@ -15,9 +15,9 @@ channels() ->
              "    for msg in channel:\n"
              "        s += msg\n"
              "    return s\n"
-             "def pong(channel, pid, n):\n"
-             "    for _ in range(n):\n"
-             "        erlang.send(pid, channel.receive())\n">>,
+             "def pong(channel):\n"
+             "    for pid, msg in channel:\n"
+             "        erlang.send(pid, msg)\n">>,
     Contexts = py_context_router:contexts(),
     [ok = py:exec(C, Code) || C <- Contexts],
     N = 2000000,
@@ -36,16 +36,17 @@ channels() ->
      end || K <- [1, min(2, length(Contexts))]],
     Ctx = hd(Contexts),
     {ok, Ch} = py_channel:new(),
-    Pings = 100000 + 20000,
-    Ref = py:spawn_call(Ctx, '__main__', pong, [Ch, self(), Pings]),
+    Ref = py:spawn_call(Ctx, '__main__', pong, [Ch]),
     [ping(Ch, I) || I <- lists:seq(1, 20000)],  % warm up
     bench_util:latency("channel ping (send -> receive() -> erlang.send)",
             fun() -> ping(Ch, x) end),
+    ok = py_channel:close(Ch),
     {ok, _} = py:await(Ref, 60000).
 
 produce(_Ch, 0) -> ok;
 produce(Ch, N) -> ok = py_channel:send(Ch, N), produce(Ch, N - 1).
 
+%% The sender's pid travels with the message: the ping may run in any process.
 ping(Ch, Msg) ->
-    ok = py_channel:send(Ch, Msg),
+    ok = py_channel:send(Ch, {self(), Msg}),
     receive Msg -> ok end.

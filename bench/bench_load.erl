@@ -58,8 +58,8 @@ contended() ->
                         "        samples.append(time.perf_counter_ns() - t)\n"
                         "    samples.sort()\n"
                         "    return [samples[n // 2], samples[n * 99 // 100]]\n"
-                        "def pong(channel, pid):\n"
-                        "    for msg in channel:\n"
+                        "def pong(channel):\n"
+                        "    for pid, msg in channel:\n"
                         "        erlang.send(pid, msg)\n">>),
     Call = fun() -> {ok, 4.0} = py:call(Ctx, math, sqrt, [16]) end,
     Calls = fun() ->
@@ -73,8 +73,8 @@ contended() ->
                 end,
     Pings = fun() ->
                 {ok, Ch} = py_channel:new(),
-                Ref = py:spawn_call(Ctx, '__main__', pong, [Ch, self()]),
-                Ping = fun() -> ok = py_channel:send(Ch, x), receive x -> ok end end,
+                Ref = py:spawn_call(Ctx, '__main__', pong, [Ch]),
+                Ping = fun() -> ok = py_channel:send(Ch, {self(), x}), receive x -> ok end end,
                 _ = bench_util:samples(Ping, 2000),
                 S = bench_util:samples(Ping, ?CALLS),
                 ok = py_channel:close(Ch),
