@@ -312,11 +312,11 @@ function_name(_) -> error.
 %% @doc Stores Value under Key. {error, full} beyond max_state_entries/max_state_bytes.
 -spec state_store(state_key(), term()) -> ok | {error, badarg | full}.
 state_store(Key, Value) ->
-    py_nif:state_store(Key, Value).
+    state_result(py_nif:state_store(Key, Value)).
 
 -spec state_fetch(state_key()) -> {ok, term()} | {error, not_found | badarg}.
 state_fetch(Key) ->
-    py_nif:state_fetch(Key).
+    state_result(py_nif:state_fetch(Key)).
 
 %% @doc Atomically adds 1 (or N) to an integer value (a missing key counts as 0) and
 %% returns the new value. {error, not_integer} leaves a non-integer value alone.
@@ -326,7 +326,7 @@ state_incr(Key) ->
 
 -spec state_incr(state_key(), integer()) -> integer() | {error, term()}.
 state_incr(Key, N) when is_integer(N) ->
-    py_nif:state_add(Key, N);
+    state_result(py_nif:state_add(Key, N));
 state_incr(_Key, N) ->
     {error, {badarg, N}}.
 
@@ -336,7 +336,7 @@ state_decr(Key) ->
 
 -spec state_decr(state_key(), integer()) -> integer() | {error, term()}.
 state_decr(Key, N) when is_integer(N) ->
-    py_nif:state_add(Key, -N);
+    state_result(py_nif:state_add(Key, -N));
 state_decr(_Key, N) ->
     {error, {badarg, N}}.
 
@@ -346,7 +346,7 @@ state_keys() ->
 
 -spec state_remove(state_key()) -> ok | {error, badarg}.
 state_remove(Key) ->
-    py_nif:state_remove(Key).
+    state_result(py_nif:state_remove(Key)).
 
 -spec state_clear() -> ok.
 state_clear() ->
@@ -356,17 +356,21 @@ state_clear() ->
 %% key) and returns whether it did.
 -spec state_cas(state_key(), term(), term()) -> boolean() | {error, term()}.
 state_cas(Key, Expected, New) ->
-    py_nif:state_cas(Key, Expected, New).
+    state_result(py_nif:state_cas(Key, Expected, New)).
 
 %% @doc The calling process receives {py_state, KeyBinary, {set, Value} | deleted} on
 %% every change of Key, made anywhere, until it unsubscribes or dies.
 -spec state_subscribe(state_key()) -> ok | {error, badarg}.
 state_subscribe(Key) ->
-    py_nif:state_subscribe(Key).
+    state_result(py_nif:state_subscribe(Key)).
 
 -spec state_unsubscribe(state_key()) -> ok | {error, badarg}.
 state_unsubscribe(Key) ->
-    py_nif:state_unsubscribe(Key).
+    state_result(py_nif:state_unsubscribe(Key)).
+
+%% The NIF names the argument it refuses ({badarg, key}); this API says badarg.
+state_result({error, {badarg, _}}) -> {error, badarg};
+state_result(Result) -> Result.
 
 %%% ------------------------------------------------------------------------------------
 %%% Descriptors

@@ -6,16 +6,13 @@
 #include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/channel_payload.hpp"
 #include "nif/bridge/channel_resource.hpp"
-#include "nif/beam/nifs.hpp"
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/channel_nifs.hpp"
 #include "nif/beam/scheduler_budget.hpp"
 
 namespace epy::nif {
 
 namespace {
-
-ERL_NIF_TERM badarg_atom(ErlNifEnv* env, const char* what) {
-  return badarg_tuple(env, enif_make_atom(env, what));
-}
 
 // A payload's bytes (term_bytes: 8 a word, 16 a list cell) in budget units.
 constexpr std::size_t kPayloadBytesPerUnit = 16;
@@ -23,7 +20,7 @@ constexpr std::size_t kPayloadBytesPerUnit = 16;
 // Dirty scheduler: the copy of a message a receive took on a normal scheduler.
 ERL_NIF_TERM deliver_held(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   channels::Payload p;
-  if (!take_held_payload(env, argv[0], &p)) return enif_make_badarg(env);
+  if (!take_held_payload(env, argv[0], &p)) return badarg(env, "message");
   return enif_make_tuple2(env, atoms.ok, enif_make_copy(env, term_message(p).term));
 }
 
@@ -48,7 +45,7 @@ ERL_NIF_TERM put(ErlNifEnv* env, ERL_NIF_TERM map, const char* key, ERL_NIF_TERM
 // channel_new(MaxBytes) -> {ok, Channel}; MaxBytes 0: no bound.
 ERL_NIF_TERM nif_channel_new(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ErlNifUInt64 max_bytes;
-  if (!enif_get_uint64(env, argv[0], &max_bytes)) return badarg_atom(env, "max_size");
+  if (!enif_get_uint64(env, argv[0], &max_bytes)) return badarg(env, "max_size");
   ChannelResource* res = new_channel(std::size_t(max_bytes));
   if (!res) return enif_make_tuple2(env, atoms.error, enif_make_atom(env, "enomem"));
   ERL_NIF_TERM term = channel_term(env, res);
@@ -61,7 +58,7 @@ ERL_NIF_TERM nif_channel_send(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[
   return within_budget(env, DirtySite::channel_send, nif_channel_send, argc, argv, {argv[1]},
                        Bytes::shared, [&] {
     ChannelResource* res;
-    if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
+    if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
     CallerEnvScope scope(env);  // a waiting process is woken from here
     channels::Payload message = make_term_payload(env, argv[1]);
     switch (res->channel.send(message)) {
@@ -80,7 +77,7 @@ ERL_NIF_TERM nif_channel_send_wait(ErlNifEnv* env, int argc, const ERL_NIF_TERM 
   return within_budget(env, DirtySite::channel_send, nif_channel_send_wait, argc, argv, {argv[1]},
                        Bytes::shared, [&] {
     ChannelResource* res;
-    if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
+    if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
     CallerEnvScope scope(env);
     channels::Payload message = make_term_payload(env, argv[1]);
     std::lock_guard<std::mutex> lock(res->waiters_mutex);
@@ -99,7 +96,7 @@ ERL_NIF_TERM nif_channel_send_wait(ErlNifEnv* env, int argc, const ERL_NIF_TERM 
 // channel closes), and then tries again (or cancels).
 ERL_NIF_TERM nif_channel_receive(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
   CallerEnvScope scope(env);
   channels::Payload message;
   std::lock_guard<std::mutex> lock(res->waiters_mutex);
@@ -117,7 +114,7 @@ ERL_NIF_TERM nif_channel_receive(ErlNifEnv* env, int, const ERL_NIF_TERM argv[])
 // message or for room).
 ERL_NIF_TERM nif_channel_cancel(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
   CallerEnvScope scope(env);
   std::lock_guard<std::mutex> lock(res->waiters_mutex);
   drop_erlang_waiter_by_tag(env, res, argv[1]);
@@ -127,7 +124,7 @@ ERL_NIF_TERM nif_channel_cancel(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
 // channel_try_receive(Channel) -> {ok, Term} | empty | closed
 ERL_NIF_TERM nif_channel_try_receive(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
   CallerEnvScope scope(env);  // a waiting sender is woken from here
   channels::Payload message;
   switch (res->channel.try_receive(&message)) {
@@ -141,7 +138,7 @@ ERL_NIF_TERM nif_channel_try_receive(ErlNifEnv* env, int, const ERL_NIF_TERM arg
 // channel_close(Channel) -> ok
 ERL_NIF_TERM nif_channel_close(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
   CallerEnvScope scope(env);
   res->channel.close();
   return atoms.ok;
@@ -150,7 +147,7 @@ ERL_NIF_TERM nif_channel_close(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
 // channel_info(Channel) -> #{size, count, max_size, closed, receivers}
 ERL_NIF_TERM nif_channel_info(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ChannelResource* res;
-  if (!get_channel(env, argv[0], &res)) return badarg_atom(env, "channel");
+  if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
   const channels::Channel::Info info = res->channel.info();
   ERL_NIF_TERM map = enif_make_new_map(env);
   map = put(env, map, "size", enif_make_uint64(env, info.bytes));

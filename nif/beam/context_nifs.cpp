@@ -12,7 +12,8 @@
 #include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/convert.hpp"
 #include "nif/bridge/log_sink.hpp"
-#include "nif/beam/nifs.hpp"
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/context_nifs.hpp"
 #include "nif/bridge/request_job.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 #include "nif/beam/scheduler_budget.hpp"
@@ -78,12 +79,6 @@ ERL_NIF_TERM mode_atom(InterpreterMode mode) {
   return atoms.unknown;
 }
 
-bool option_ulong(ErlNifEnv* env, ERL_NIF_TERM opts, const char* key, unsigned long* out) {
-  ERL_NIF_TERM value;
-  if (!enif_get_map_value(env, opts, enif_make_atom(env, key), &value)) return true;  // default
-  return enif_get_ulong(env, value, out);
-}
-
 // answer_wait: adaptive (-1), never (0), or microseconds up to a second.
 bool option_answer_wait(ErlNifEnv* env, ERL_NIF_TERM opts, long* out) {
   ERL_NIF_TERM value;
@@ -94,18 +89,6 @@ bool option_answer_wait(ErlNifEnv* env, ERL_NIF_TERM opts, long* out) {
   if (!enif_get_long(env, value, &us) || us < 0 || us > 1000000) return false;
   *out = us;
   return true;
-}
-
-bool option_paths(ErlNifEnv* env, ERL_NIF_TERM opts, std::vector<std::string>* paths) {
-  ERL_NIF_TERM list;
-  if (!enif_get_map_value(env, opts, enif_make_atom(env, "paths"), &list)) return true;
-  ERL_NIF_TERM head;
-  while (enif_get_list_cell(env, list, &head, &list)) {
-    ErlNifBinary bin;
-    if (!enif_inspect_iolist_as_binary(env, head, &bin)) return false;
-    paths->emplace_back(reinterpret_cast<const char*>(bin.data), bin.size);
-  }
-  return enif_is_empty_list(env, list);
 }
 
 // Sends {py_context_ready, Ref, ok | {error, Message}} to the creator, once.
@@ -180,15 +163,15 @@ ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
   unsigned long id = 0, max_pending = 16384, spin_us = 100;
   InterpreterMode mode;
   std::vector<std::string> paths;
-  if (!enif_is_ref(env, argv[0])) return badarg_tuple(env, enif_make_atom(env, "ref"));
-  if (!enif_get_ulong(env, argv[1], &id)) return badarg_tuple(env, enif_make_atom(env, "id"));
-  if (!mode_of(argv[2], &mode)) return badarg_tuple(env, enif_make_atom(env, "mode"));
+  if (!enif_is_ref(env, argv[0])) return badarg(env, "ref");
+  if (!enif_get_ulong(env, argv[1], &id)) return badarg(env, "id");
+  if (!mode_of(argv[2], &mode)) return badarg(env, "mode");
   long answer_wait_us = -1;
   if (!enif_is_map(env, argv[3]) || !option_ulong(env, argv[3], "max_pending", &max_pending) ||
-      !option_ulong(env, argv[3], "spin_us", &spin_us) || !option_paths(env, argv[3], &paths) ||
+      !option_ulong(env, argv[3], "spin_us", &spin_us) || !option_paths(env, argv[3], "paths", &paths) ||
       !option_answer_wait(env, argv[3], &answer_wait_us) || max_pending == 0 ||
       max_pending > (1ul << 24) || spin_us > 1000000)
-    return badarg_tuple(env, atoms.options);
+    return badarg(env, atoms.options);
 
   ErlNifPid self;
   enif_self(env, &self);
@@ -240,7 +223,7 @@ ERL_NIF_TERM nif_context_stop(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[
   NifRuntime& state = nif_runtime(env);
   ContextResource* res;
   if (!enif_get_resource(env, argv[0], state.context_type, reinterpret_cast<void**>(&res)))
-    return badarg_tuple(env, atoms.context);
+    return badarg(env, atoms.context);
   if (!on_dirty_scheduler() && !stop_fits(*res->handle))
     return run_dirty(env, DirtySite::context_stop, nif_context_stop, argc, argv);
   ErlNifPid self;
@@ -282,17 +265,6 @@ ERL_NIF_TERM nif_context_info(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   return map;
 }
 
-// set_log_sink(Pid | undefined, Level) -> ok: where Python's logging records go.
-ERL_NIF_TERM nif_set_log_sink(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  ErlNifPid pid;
-  int level;
-  if (!enif_get_int(env, argv[1], &level)) return enif_make_badarg(env);
-  if (enif_get_local_pid(env, argv[0], &pid)) set_log_sink(&pid, level);
-  else if (argv[0] == atoms.undefined) set_log_sink(nullptr, level);
-  else return enif_make_badarg(env);
-  return atoms.ok;
-}
-
 // context_pids() -> [pid()]: every context that is registered (running or starting)
 ERL_NIF_TERM nif_context_pids(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
   ERL_NIF_TERM list = enif_make_list(env, 0);
@@ -303,25 +275,15 @@ ERL_NIF_TERM nif_context_pids(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
   return list;
 }
 
-// interrupt(Ctx) -> true | false (whether a request was running)
-ERL_NIF_TERM nif_interrupt(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  ErlNifPid pid;
-  bool interrupted = false;
-  if (!enif_get_local_pid(env, argv[0], &pid) ||
-      !nif_runtime(env).registry.with(pid.pid, [&](ContextHandle& c) { interrupted = c.context().interrupt(); }))
-    return error_tuple(env, enif_make_tuple2(env, atoms.no_context, argv[0]));
-  return interrupted ? atoms.true_ : atoms.false_;
-}
-
 // pick(Contexts :: tuple(pid()), Preferred :: non_neg_integer()) -> pid()
-// The preferred context unless another has less work queued (see engine/router.hpp).
+// The preferred context unless another has less work queued (see engine/least_loaded.hpp).
 ERL_NIF_TERM nif_pick(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   int arity;
   const ERL_NIF_TERM* pids;
   unsigned long preferred;
   if (!enif_get_tuple(env, argv[0], &arity, &pids) || arity == 0 ||
       !enif_get_ulong(env, argv[1], &preferred))
-    return enif_make_badarg(env);
+    return badarg(env, "contexts");
   std::vector<std::size_t> loads(std::size_t(arity), std::size_t(-1));
   NifRuntime& state = nif_runtime(env);
   for (int i = 0; i < arity; ++i) {

@@ -4,7 +4,8 @@
 #include <set>
 
 #include "nif/bridge/atoms.hpp"
-#include "nif/beam/nifs.hpp"
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/erlang_call_nifs.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 #include "nif/beam/scheduler_budget.hpp"
 
@@ -14,10 +15,10 @@ namespace epy::nif {
 ERL_NIF_TERM nif_set_callback_handler(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ErlNifPid pid;
   long timeout;
-  if (!enif_get_long(env, argv[1], &timeout) || timeout < 0) return enif_make_badarg(env);
+  if (!enif_get_long(env, argv[1], &timeout) || timeout < 0) return badarg(env, "timeout");
   if (enif_get_local_pid(env, argv[0], &pid)) nif_runtime(env).erlang_calls.set_handler(&pid, timeout);
   else if (argv[0] == atoms.undefined) nif_runtime(env).erlang_calls.set_handler(nullptr, timeout);
-  else return enif_make_badarg(env);
+  else return badarg(env, "handler");
   return atoms.ok;
 }
 
@@ -27,7 +28,7 @@ ERL_NIF_TERM nif_callback_names(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
   ERL_NIF_TERM head, list = argv[0];
   while (enif_get_list_cell(env, list, &head, &list)) {
     ErlNifBinary bin;
-    if (!enif_inspect_binary(env, head, &bin)) return enif_make_badarg(env);
+    if (!enif_inspect_binary(env, head, &bin)) return badarg(env, "names");
     names.emplace(reinterpret_cast<const char*>(bin.data), bin.size);
   }
   nif_runtime(env).erlang_calls.set_names(std::move(names));
@@ -40,7 +41,7 @@ ERL_NIF_TERM nif_callback_reply(ErlNifEnv* env, int argc, const ERL_NIF_TERM arg
   return within_budget(env, DirtySite::callback_reply, nif_callback_reply, argc, argv, {argv[1]},
                        Bytes::shared, [&] {
     ErlNifUInt64 token;
-    if (!enif_get_uint64(env, argv[0], &token)) return enif_make_badarg(env);
+    if (!enif_get_uint64(env, argv[0], &token)) return badarg(env, "token");
     return nif_runtime(env).erlang_calls.reply(token, argv[1]) ? atoms.ok
                                                           : enif_make_atom(env, "not_waiting");
   });

@@ -19,7 +19,8 @@
 #include <vector>
 
 #include "nif/bridge/atoms.hpp"
-#include "nif/beam/nifs.hpp"
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/fd_nifs.hpp"
 
 namespace epy::nif {
 
@@ -68,7 +69,7 @@ int duplicate(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 3); }
 // dup_fd(Fd) -> {ok, NewFd} | {error, Posix}
 ERL_NIF_TERM nif_dup_fd(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   int fd;
-  if (!enif_get_int(env, argv[0], &fd) || fd < 0) return enif_make_badarg(env);
+  if (!get_fd(env, argv[0], &fd)) return badarg(env, "fd");
   const int copy = duplicate(fd);
   if (copy < 0) return posix_error(env, errno);
   Duplicate d{copy, 0, 0};
@@ -84,7 +85,7 @@ ERL_NIF_TERM nif_dup_fd(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
 // else a duplicate.
 ERL_NIF_TERM nif_handoff_fd(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   int fd;
-  if (!enif_get_int(env, argv[0], &fd) || fd < 0) return enif_make_badarg(env);
+  if (!get_fd(env, argv[0], &fd)) return badarg(env, "fd");
   dev_t dev;
   ino_t ino;
   if (!identity(fd, &dev, &ino)) return posix_error(env, errno);
@@ -105,7 +106,7 @@ ERL_NIF_TERM nif_handoff_fd(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
 // close_fd(Fd) -> ok | {error, Posix}: for a handoff that could not reach Python.
 ERL_NIF_TERM nif_close_fd(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   int fd;
-  if (!enif_get_int(env, argv[0], &fd) || fd < 0) return enif_make_badarg(env);
+  if (!get_fd(env, argv[0], &fd)) return badarg(env, "fd");
   if (close(fd) != 0) return posix_error(env, errno);
   return atoms.ok;
 }

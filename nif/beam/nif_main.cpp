@@ -4,13 +4,21 @@
 #include <dlfcn.h>
 #include <erl_nif.h>
 
+#include <array>
 #include <string>
 
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/channel_payload.hpp"
 #include "nif/bridge/channel_resource.hpp"
 #include "nif/bridge/convert.hpp"
-#include "nif/beam/nifs.hpp"
+#include "nif/beam/channel_nifs.hpp"
+#include "nif/beam/context_nifs.hpp"
+#include "nif/beam/erlang_call_nifs.hpp"
+#include "nif/beam/fd_nifs.hpp"
+#include "nif/beam/logging_nifs.hpp"
+#include "nif/beam/request_nifs.hpp"
+#include "nif/beam/state_nifs.hpp"
+#include "nif/beam/venv_nifs.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 #include "nif/bridge/module_state.hpp"
 #include "nif/bridge/scheduler_pressure.hpp"
@@ -125,54 +133,41 @@ void unload(ErlNifEnv*, void*) {
   // The state lives on (see NifRuntime); contexts end with their owning processes.
 }
 
-ErlNifFunc functions[] = {
-    {"engine_info", 0, nif_engine_info, 0},
-    {"context_create", 4, nif_context_create, 0},
-    {"context_stop", 3, nif_context_stop, 0},
-    {"context_info", 1, nif_context_info, 0},
-    {"context_pids", 0, nif_context_pids, 0},
-    {"set_log_sink", 2, nif_set_log_sink, 0},
-    {"set_venv", 2, nif_set_venv, 0},
-    {"venv", 0, nif_venv, 0},
-    {"state_store", 2, nif_state_store, 0},
-    {"state_fetch", 1, nif_state_fetch, 0},
-    {"state_add", 2, nif_state_add, 0},
-    {"state_keys", 0, nif_state_keys, 0},
-    {"state_remove", 1, nif_state_remove, 0},
-    {"state_clear", 0, nif_state_clear, 0},
-    {"state_cas", 3, nif_state_cas, 0},
-    {"state_subscribe", 1, nif_state_subscribe, 0},
-    {"state_unsubscribe", 1, nif_state_unsubscribe, 0},
-    {"state_limits", 2, nif_state_limits, 0},
-    {"set_callback_handler", 2, nif_set_callback_handler, 0},
-    {"callback_names", 1, nif_callback_names, 0},
-    {"callback_reply", 2, nif_callback_reply, 0},
-    {"call", 6, nif_call, 0},
-    {"call_async", 6, nif_call_async, 0},
-    {"cast", 5, nif_cast, 0},
-    {"task", 6, nif_task, 0},
-    {"spawn_task", 5, nif_spawn_task, 0},
-    {"channel_new", 1, nif_channel_new, 0},
-    {"channel_send", 2, nif_channel_send, 0},
-    {"channel_send_wait", 3, nif_channel_send_wait, 0},
-    {"channel_receive", 2, nif_channel_receive, 0},
-    {"channel_try_receive", 1, nif_channel_try_receive, 0},
-    {"channel_cancel", 2, nif_channel_cancel, 0},
-    {"channel_close", 1, nif_channel_close, 0},
-    {"channel_info", 1, nif_channel_info, 0},
-    {"is_channel", 1, nif_is_channel, 0},
-    {"dup_fd", 1, nif_dup_fd, 0},
-    {"handoff_fd", 1, nif_handoff_fd, 0},
-    {"close_fd", 1, nif_close_fd, 0},
+// The function table: every domain's entries, joined.
+template <std::size_t... N>
+constexpr std::array<ErlNifFunc, (N + ...)> join(const ErlNifFunc (&... tables)[N]) {
+  std::array<ErlNifFunc, (N + ...)> all{};
+  std::size_t i = 0;
+  auto append = [&](const auto& table) {
+    for (const ErlNifFunc& f : table) all[i++] = f;
+  };
+  (append(tables), ...);
+  return all;
+}
+
 #ifdef EPY_FUZZ
+// tests/fuzz/fuzz_convert.cpp (fuzz builds only)
+ERL_NIF_TERM nif_fuzz_convert(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+constexpr ErlNifFunc kFuzzNifs[] = {
     {"fuzz_convert", 1, nif_fuzz_convert, ERL_NIF_DIRTY_JOB_CPU_BOUND},
-#endif
-    {"eval", 4, nif_eval, 0},
-    {"exec", 3, nif_exec, 0},
-    {"cancel", 2, nif_cancel, 0},
-    {"interrupt", 1, nif_interrupt, 0},
-    {"pick", 2, nif_pick, 0},
 };
+#endif
+
+constexpr auto kAllNifs = join(kContextNifs, kRequestNifs, kStateNifs, kChannelNifs,
+                               kErlangCallNifs, kFdNifs, kVenvNifs, kLoggingNifs
+#ifdef EPY_FUZZ
+                               ,
+                               kFuzzNifs
+#endif
+);
+
+// ERL_NIF_INIT wants a plain array; filled from kAllNifs when the library is loaded.
+ErlNifFunc functions[kAllNifs.size()];
+const bool functions_filled = [] {
+  for (std::size_t i = 0; i < kAllNifs.size(); ++i) functions[i] = kAllNifs[i];
+  return true;
+}();
+
 
 }  // namespace
 

@@ -4,7 +4,8 @@
 #include "engine/cpu_relax.hpp"
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/caller_env.hpp"
-#include "nif/beam/nifs.hpp"
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/request_nifs.hpp"
 #include "nif/bridge/request_job.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 #include "nif/beam/scheduler_budget.hpp"
@@ -25,12 +26,6 @@ std::uint64_t ref_tag(ERL_NIF_TERM ref) {
   return (a << 32) ^ b;
 }
 
-bool is_name(ErlNifEnv* env, ERL_NIF_TERM t) { return enif_is_atom(env, t) || enif_is_binary(env, t); }
-
-bool is_proper_list(ErlNifEnv* env, ERL_NIF_TERM t) {
-  unsigned len;
-  return enif_get_list_length(env, t, &len);
-}
 
 // The caller of a synchronous request waits here for its answer, spinning, for at most
 // `wait` (Context::sync_wait: only on a quiet machine, for a context that answers at
@@ -109,11 +104,11 @@ namespace {
 ERL_NIF_TERM call(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], Answer answer,
                   NifFunction self) {
   return within_budget(env, DirtySite::call, self, argc, argv, {argv[4], argv[5]}, Bytes::shared, [&] {
-    if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
-    if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.module);
-    if (!is_name(env, argv[3])) return badarg_tuple(env, atoms.function);
-    if (!is_proper_list(env, argv[4])) return badarg_tuple(env, atoms.args);
-    if (!enif_is_map(env, argv[5])) return badarg_tuple(env, atoms.kwargs);
+    if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
+    if (!is_name(env, argv[2])) return badarg(env, atoms.module);
+    if (!is_name(env, argv[3])) return badarg(env, atoms.function);
+    if (!is_proper_list(env, argv[4])) return badarg(env, atoms.args);
+    if (!enif_is_map(env, argv[5])) return badarg(env, atoms.kwargs);
     return submit(env, argv[0], MessageKind::call, argv[1], answer,
                   [&](RequestJob& job, const ErlNifPid& self) {
       job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true);
@@ -139,10 +134,10 @@ ERL_NIF_TERM nif_call_async(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[])
 // cast(Ctx, Module, Function, Args, Kwargs) -> ok | {error, Reason}; no reply is sent.
 ERL_NIF_TERM nif_cast(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return within_budget(env, DirtySite::cast, nif_cast, argc, argv, {argv[3], argv[4]}, Bytes::shared, [&] {
-    if (!is_name(env, argv[1])) return badarg_tuple(env, atoms.module);
-    if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.function);
-    if (!is_proper_list(env, argv[3])) return badarg_tuple(env, atoms.args);
-    if (!enif_is_map(env, argv[4])) return badarg_tuple(env, atoms.kwargs);
+    if (!is_name(env, argv[1])) return badarg(env, atoms.module);
+    if (!is_name(env, argv[2])) return badarg(env, atoms.function);
+    if (!is_proper_list(env, argv[3])) return badarg(env, atoms.args);
+    if (!enif_is_map(env, argv[4])) return badarg(env, atoms.kwargs);
     return submit(env, argv[0], MessageKind::call, 0, Answer::as_message, [&](RequestJob& job, const ErlNifPid& self) {
       job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false);
     });
@@ -154,11 +149,11 @@ ERL_NIF_TERM nif_cast(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
 // event loop. The caller receives {async_result, Ref, {ok, Value} | {error, Reason}}.
 ERL_NIF_TERM nif_task(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return within_budget(env, DirtySite::task, nif_task, argc, argv, {argv[4], argv[5]}, Bytes::shared, [&] {
-    if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
-    if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.module);
-    if (!is_name(env, argv[3])) return badarg_tuple(env, atoms.function);
-    if (!is_proper_list(env, argv[4])) return badarg_tuple(env, atoms.args);
-    if (!enif_is_map(env, argv[5])) return badarg_tuple(env, atoms.kwargs);
+    if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
+    if (!is_name(env, argv[2])) return badarg(env, atoms.module);
+    if (!is_name(env, argv[3])) return badarg(env, atoms.function);
+    if (!is_proper_list(env, argv[4])) return badarg(env, atoms.args);
+    if (!enif_is_map(env, argv[5])) return badarg(env, atoms.kwargs);
     return submit(env, argv[0], MessageKind::task, argv[1], Answer::as_message, [&](RequestJob& job, const ErlNifPid& self) {
       job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true, true);
     });
@@ -169,10 +164,10 @@ ERL_NIF_TERM nif_task(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
 // answering nobody.
 ERL_NIF_TERM nif_spawn_task(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return within_budget(env, DirtySite::task, nif_spawn_task, argc, argv, {argv[3], argv[4]}, Bytes::shared, [&] {
-    if (!is_name(env, argv[1])) return badarg_tuple(env, atoms.module);
-    if (!is_name(env, argv[2])) return badarg_tuple(env, atoms.function);
-    if (!is_proper_list(env, argv[3])) return badarg_tuple(env, atoms.args);
-    if (!enif_is_map(env, argv[4])) return badarg_tuple(env, atoms.kwargs);
+    if (!is_name(env, argv[1])) return badarg(env, atoms.module);
+    if (!is_name(env, argv[2])) return badarg(env, atoms.function);
+    if (!is_proper_list(env, argv[3])) return badarg(env, atoms.args);
+    if (!enif_is_map(env, argv[4])) return badarg(env, atoms.kwargs);
     return submit(env, argv[0], MessageKind::task, 0, Answer::as_message, [&](RequestJob& job, const ErlNifPid& self) {
       job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false, true);
     });
@@ -182,9 +177,9 @@ ERL_NIF_TERM nif_spawn_task(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[])
 // eval(Ctx, Ref, Code, Locals) -> ok | {error, Reason}
 ERL_NIF_TERM nif_eval(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return within_budget(env, DirtySite::eval, nif_eval, argc, argv, {argv[3]}, Bytes::shared, [&] {
-    if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
-    if (!enif_is_binary(env, argv[2])) return badarg_tuple(env, atoms.code);
-    if (!enif_is_map(env, argv[3])) return badarg_tuple(env, atoms.locals);
+    if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
+    if (!enif_is_binary(env, argv[2])) return badarg(env, atoms.code);
+    if (!enif_is_map(env, argv[3])) return badarg(env, atoms.locals);
     return submit(env, argv[0], MessageKind::eval, argv[1], Answer::maybe_at_once, [&](RequestJob& job, const ErlNifPid& self) {
       job.prepare_code(env, self, argv[1], argv[2], argv[3]);
     });
@@ -193,8 +188,8 @@ ERL_NIF_TERM nif_eval(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
 
 // exec(Ctx, Ref, Code) -> ok | {error, Reason}
 ERL_NIF_TERM nif_exec(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  if (!enif_is_ref(env, argv[1])) return badarg_tuple(env, enif_make_atom(env, "ref"));
-  if (!enif_is_binary(env, argv[2])) return badarg_tuple(env, atoms.code);
+  if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
+  if (!enif_is_binary(env, argv[2])) return badarg(env, atoms.code);
   return submit(env, argv[0], MessageKind::exec, argv[1], Answer::maybe_at_once, [&](RequestJob& job, const ErlNifPid& self) {
     job.prepare_code(env, self, argv[1], argv[2], 0);
   });
@@ -204,7 +199,7 @@ ERL_NIF_TERM nif_exec(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
 // cancelled: no reply will come for Ref (a running request is interrupted).
 // not_pending: the reply (if Ref was ever submitted by the caller) is already in its mailbox.
 ERL_NIF_TERM nif_cancel(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
-  if (!enif_is_ref(env, argv[1])) return enif_make_badarg(env);
+  if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
   ErlNifPid self;
   enif_self(env, &self);
   const std::uint64_t tag = ref_tag(argv[1]);
@@ -220,6 +215,16 @@ ERL_NIF_TERM nif_cancel(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
     state.registry.with(ctx.pid, cancel_in);
   }
   return result == CancelResult::not_pending ? atoms.not_pending : atoms.cancelled;
+}
+
+// interrupt(Ctx) -> true | false (whether a request was running)
+ERL_NIF_TERM nif_interrupt(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
+  ErlNifPid pid;
+  bool interrupted = false;
+  if (!enif_get_local_pid(env, argv[0], &pid) ||
+      !nif_runtime(env).registry.with(pid.pid, [&](ContextHandle& c) { interrupted = c.context().interrupt(); }))
+    return error_tuple(env, enif_make_tuple2(env, atoms.no_context, argv[0]));
+  return interrupted ? atoms.true_ : atoms.false_;
 }
 
 }  // namespace epy::nif

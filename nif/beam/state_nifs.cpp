@@ -8,7 +8,8 @@
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/convert.hpp"
-#include "nif/beam/nifs.hpp"
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/state_nifs.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 #include "nif/beam/scheduler_budget.hpp"
 #include "nif/bridge/state_codec.hpp"
@@ -50,25 +51,25 @@ std::size_t announce_units(ErlNifEnv* env, const std::string& key, std::size_t v
 
 }  // namespace
 
-// state_store(Key, Value) -> ok | {error, badarg | full}
+// state_store(Key, Value) -> ok | {error, {badarg, key | value} | full}
 ERL_NIF_TERM nif_state_store(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
-  if (!state_key(env, argv[0], &key)) return error(env, "badarg");
+  if (!state_key(env, argv[0], &key)) return badarg(env, "key");
   WorkMeter work;
   if (!work.add(env, argv[1], Bytes::copied) || !work.add_units(announce_units(env, key, work.units())))
     return run_dirty(env, DirtySite::state_store, nif_state_store, argc, argv);
   StateValue value;
-  if (!encode_state(env, argv[1], &value)) return error(env, "badarg");
+  if (!encode_state(env, argv[1], &value)) return badarg(env, "value");
   CallerEnvScope scope(env);
   const ERL_NIF_TERM result = status_error(env, store(env).set(key, std::move(value)));
   charge(env, work);
   return result;
 }
 
-// state_fetch(Key) -> {ok, Value} | {error, not_found | badarg}
+// state_fetch(Key) -> {ok, Value} | {error, not_found | {badarg, key}}
 ERL_NIF_TERM nif_state_fetch(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
-  if (!state_key(env, argv[0], &key)) return error(env, "badarg");
+  if (!state_key(env, argv[0], &key)) return badarg(env, "key");
   StateValue value;
   StateStatus s = store(env).get(key, &value);
   if (s != StateStatus::ok) return status_error(env, s);
@@ -80,11 +81,12 @@ ERL_NIF_TERM nif_state_fetch(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
   return result;
 }
 
-// state_add(Key, Delta) -> NewValue | {error, badarg | not_integer | overflow | full}
+// state_add(Key, Delta) -> NewValue | {error, {badarg, key | delta} | not_integer | overflow | full}
 ERL_NIF_TERM nif_state_add(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
   ErlNifSInt64 delta;
-  if (!state_key(env, argv[0], &key) || !enif_get_int64(env, argv[1], &delta)) return error(env, "badarg");
+  if (!state_key(env, argv[0], &key)) return badarg(env, "key");
+  if (!enif_get_int64(env, argv[1], &delta)) return badarg(env, "delta");
   WorkMeter work;
   if (!work.add_units(announce_units(env, key, 1)))
     return run_dirty(env, DirtySite::state_store, nif_state_add, argc, argv);
@@ -107,10 +109,10 @@ ERL_NIF_TERM nif_state_keys(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[])
   return list;
 }
 
-// state_remove(Key) -> ok | {error, badarg}
+// state_remove(Key) -> ok | {error, {badarg, key}}
 ERL_NIF_TERM nif_state_remove(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
-  if (!state_key(env, argv[0], &key)) return error(env, "badarg");
+  if (!state_key(env, argv[0], &key)) return badarg(env, "key");
   WorkMeter work;
   if (!work.add_units(announce_units(env, key, 0)))
     return run_dirty(env, DirtySite::state_clear, nif_state_remove, argc, argv);
@@ -132,10 +134,10 @@ ERL_NIF_TERM nif_state_clear(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
   return atoms.ok;
 }
 
-// state_cas(Key, Expected, New) -> true | false | {error, badarg | full}
+// state_cas(Key, Expected, New) -> true | false | {error, {badarg, key | value} | full}
 ERL_NIF_TERM nif_state_cas(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
-  if (!state_key(env, argv[0], &key)) return error(env, "badarg");
+  if (!state_key(env, argv[0], &key)) return badarg(env, "key");
   WorkMeter work;
   if (!work.add(env, {argv[1], argv[2]}, Bytes::copied) ||
       !work.add_units(announce_units(env, key, work.units())))
@@ -143,7 +145,7 @@ ERL_NIF_TERM nif_state_cas(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) 
   charge(env, work);
   StateValue expected, desired;
   if (!encode_state(env, argv[1], &expected) || !encode_state(env, argv[2], &desired))
-    return error(env, "badarg");
+    return badarg(env, "value");
   CallerEnvScope scope(env);
   bool swapped = false;
   StateStatus s = store(env).compare_and_set(key, &expected, desired, &swapped);
@@ -157,15 +159,15 @@ ERL_NIF_TERM nif_state_cas(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) 
 ERL_NIF_TERM nif_state_limits(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   unsigned long entries, bytes;
   if (!enif_get_ulong(env, argv[0], &entries) || !enif_get_ulong(env, argv[1], &bytes))
-    return enif_make_badarg(env);
+    return badarg(env, "limits");
   store(env).set_limits({entries, bytes});
   return atoms.ok;
 }
 
-// state_subscribe(Key) / state_unsubscribe(Key) -> ok | {error, badarg}
+// state_subscribe(Key) / state_unsubscribe(Key) -> ok | {error, {badarg, key}}
 ERL_NIF_TERM nif_state_subscribe(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   std::string key;
-  if (!state_key(env, argv[0], &key)) return error(env, "badarg");
+  if (!state_key(env, argv[0], &key)) return badarg(env, "key");
   ErlNifPid self;
   enif_self(env, &self);
   nif_runtime(env).subscriptions.subscribe(env, key, self);
@@ -174,7 +176,7 @@ ERL_NIF_TERM nif_state_subscribe(ErlNifEnv* env, int, const ERL_NIF_TERM argv[])
 
 ERL_NIF_TERM nif_state_unsubscribe(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   std::string key;
-  if (!state_key(env, argv[0], &key)) return error(env, "badarg");
+  if (!state_key(env, argv[0], &key)) return badarg(env, "key");
   ErlNifPid self;
   enif_self(env, &self);
   nif_runtime(env).subscriptions.unsubscribe(env, key, self);

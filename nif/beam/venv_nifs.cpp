@@ -1,38 +1,29 @@
 // The virtual environment setting, from Erlang (py_venv checks paths and versions; this
-// only stores what it decided, see nif/venv_setting.hpp).
+// only stores what it decided, see bridge/venv_setting.hpp).
 #include <string>
 #include <vector>
 
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/convert.hpp"
-#include "nif/beam/nifs.hpp"
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/venv_nifs.hpp"
 #include "nif/bridge/venv_setting.hpp"
 
 namespace epy::nif {
-
-namespace {
-
-bool get_path(ErlNifEnv* env, ERL_NIF_TERM term, std::string* out) {
-  ErlNifBinary bin;
-  if (!enif_inspect_binary(env, term, &bin) || bin.size == 0) return false;
-  out->assign(reinterpret_cast<const char*>(bin.data), bin.size);
-  return out->find('\0') == std::string::npos;
-}
-
-}  // namespace
 
 // set_venv(Path :: binary() | undefined, SiteDirs :: [binary()]) -> ok
 ERL_NIF_TERM nif_set_venv(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   std::string path;
   std::vector<std::string> dirs;
-  if (argv[0] != atoms.undefined && !get_path(env, argv[0], &path)) return enif_make_badarg(env);
+  if (argv[0] != atoms.undefined && !get_path(env, argv[0], &path)) return badarg(env, "path");
   ERL_NIF_TERM head, tail = argv[1];
   while (enif_get_list_cell(env, tail, &head, &tail)) {
     std::string dir;
-    if (!get_path(env, head, &dir)) return enif_make_badarg(env);
+    if (!get_path(env, head, &dir)) return badarg(env, "site_dirs");
     dirs.push_back(std::move(dir));
   }
-  if (!enif_is_empty_list(env, tail) || (path.empty() && !dirs.empty())) return enif_make_badarg(env);
+  if (!enif_is_empty_list(env, tail) || (path.empty() && !dirs.empty()))
+    return badarg(env, "site_dirs");
   set_venv(std::move(path), std::move(dirs));
   return atoms.ok;
 }

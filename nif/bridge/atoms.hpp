@@ -21,12 +21,9 @@ extern Atoms atoms;
 
 void make_atoms(ErlNifEnv* env);
 
-// {error, Reason} and {error, {badarg, What}}: the shapes the NIF's functions refuse with.
+// {error, Reason}. (Bad arguments: see beam/arguments.hpp.)
 inline ERL_NIF_TERM error_tuple(ErlNifEnv* env, ERL_NIF_TERM reason) {
   return enif_make_tuple2(env, atoms.error, reason);
-}
-inline ERL_NIF_TERM badarg_tuple(ErlNifEnv* env, ERL_NIF_TERM what) {
-  return error_tuple(env, enif_make_tuple2(env, atoms.badarg, what));
 }
 
 }  // namespace epy::nif

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "nif/bridge/convert.hpp"
-#include "nif/beam/nifs.hpp"
 
 extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv,
                                    int (*callback)(const std::uint8_t* data, std::size_t size));
