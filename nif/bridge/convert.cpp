@@ -9,7 +9,8 @@
 
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/channel_resource.hpp"
-#include "nif/pymod/channels.hpp"
+#include "nif/bridge/channel_object.hpp"
+#include "nif/bridge/term_types.hpp"
 
 namespace epy::nif {
 

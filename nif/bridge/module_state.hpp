@@ -1,4 +1,4 @@
-// The Python types of the `_erlang` extension module, and its per-interpreter state.
+// The per-interpreter state of the `_erlang` extension module (pymod/).
 //
 // Every interpreter (each OWN_GIL subinterpreter, or the main interpreter shared by the
 // executors) has its own module instance with its own heap types: no Python object ever
@@ -12,26 +12,6 @@
 #include <unordered_map>
 
 namespace epy::nif {
-
-// erlang.Atom: a str that converts back to an atom (plain str converts to a binary).
-struct AtomObject {
-  PyUnicodeObject base;
-  ERL_NIF_TERM term;  // the atom, once known (atoms are immortal, valid in every env); 0 if not
-};
-
-// erlang.Pid: a local pid is kept as its (immediate) term; a remote one as external format.
-struct PidObject {
-  PyObject_HEAD
-  ErlNifPid pid;   // valid when local
-  int local;
-  PyObject* etf;   // bytes, for remote pids (nullptr for local ones)
-};
-
-// erlang.Ref: a reference, kept in external term format.
-struct RefObject {
-  PyObject_HEAD
-  PyObject* etf;  // bytes
-};
 
 // Caches of the atoms this interpreter has seen, keyed by the atom term.
 struct AtomCache {
@@ -54,16 +34,13 @@ struct ModuleState {
   AtomCache* atoms;
 };
 
-// The interpreter's `_erlang` module state (imports the module on first use). Attached.
+// Defined with the module (pymod/module.cpp); declared here for everything that needs
+// them on a context's thread. Attached.
+// The state of an `_erlang` module object.
 ModuleState* module_state_of(PyObject* module);
 // The state of the `_erlang` module that defined `type` (or a base of it).
 ModuleState* module_state_of_type(PyTypeObject* type);
-
 // PyInit__erlang, registered with PyImport_AppendInittab before Python starts.
 PyObject* init_erlang_module();
-
-// New objects. Attached; nullptr with an exception set on failure.
-PyObject* make_pid(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM pid);
-PyObject* make_ref(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM ref);
 
 }  // namespace epy::nif

@@ -1,6 +1,7 @@
 #include "engine/python/python.hpp"
 
 #include "nif/pymod/channels.hpp"
+#include "nif/pymod/method_table.hpp"
 
 #include <atomic>
 #include <cmath>
@@ -9,6 +10,7 @@
 #include "channels/thread_waiter.hpp"
 #include "engine/context.hpp"
 #include "engine/wait_error.hpp"
+#include "nif/bridge/channel_object.hpp"
 #include "nif/bridge/channel_payload.hpp"
 #include "nif/bridge/convert.hpp"
 #include "nif/bridge/event_fd.hpp"
@@ -20,11 +22,6 @@ namespace {
 using channels::Channel;
 using channels::Payload;
 using Clock = Context::Clock;
-
-struct ChannelObject {
-  PyObject_HEAD
-  ChannelResource* res;  // one reference, released in dealloc
-};
 
 // A receiver on a context's thread: woken through the context's mailbox.
 class ContextWaiter final : public channels::ChannelWaiter {
@@ -397,7 +394,7 @@ PyObject* receiver_close(PyObject* obj, PyObject*) {
 
 #define EPY_KW(f) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f)), METH_VARARGS | METH_KEYWORDS
 
-PyMethodDef channel_methods[] = {
+PyMethodDef channel_type_methods[] = {
     {"send", EPY_KW(channel_send),
      "send(message, timeout=None): queue message (any convertible value); waits for room in "
      "a bounded channel (TimeoutError after timeout seconds); ChannelClosed once closed."},
@@ -423,7 +420,7 @@ PyGetSetDef channel_getset[] = {
 PyType_Slot channel_slots[] = {
     {Py_tp_new, reinterpret_cast<void*>(channel_new)},
     {Py_tp_dealloc, reinterpret_cast<void*>(channel_dealloc)},
-    {Py_tp_methods, channel_methods},
+    {Py_tp_methods, channel_type_methods},
     {Py_tp_getset, channel_getset},
     {Py_tp_iter, reinterpret_cast<void*>(channel_iter)},
     {Py_tp_iternext, reinterpret_cast<void*>(channel_iternext)},
@@ -482,24 +479,6 @@ void clear_channel_types(ModuleState* st) {
   Py_CLEAR(st->channel_closed);
 }
 
-PyObject* make_channel_object(ModuleState* st, ChannelResource* res) {
-  if (!st->channel_class) {  // erlang.channel registers its class when imported
-    py::Ref module(PyImport_ImportModule("erlang.channel"));
-    if (!module) PyErr_Clear();
-  }
-  PyTypeObject* type = st->channel_class ? st->channel_class : st->channel_type;
-  auto* self = reinterpret_cast<ChannelObject*>(type->tp_alloc(type, 0));
-  if (!self) return nullptr;
-  keep_channel(res);
-  self->res = res;
-  return reinterpret_cast<PyObject*>(self);
-}
-
-ChannelResource* channel_of(ModuleState* st, PyObject* obj) {
-  if (!st->channel_type || !PyObject_TypeCheck(obj, st->channel_type)) return nullptr;
-  return reinterpret_cast<ChannelObject*>(obj)->res;
-}
-
 PyObject* py_set_channel_class(PyObject* module, PyObject* cls) {
   ModuleState* st = module_state_of(module);
   if (!PyType_Check(cls) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(cls), st->channel_type)) {
@@ -508,6 +487,14 @@ PyObject* py_set_channel_class(PyObject* module, PyObject* cls) {
   }
   Py_XSETREF(st->channel_class, reinterpret_cast<PyTypeObject*>(Py_NewRef(cls)));
   Py_RETURN_NONE;
+}
+
+const MethodList& channel_methods() {
+  static const MethodList methods = {
+      {"_set_channel_class", py_set_channel_class, METH_O,
+       "The class (a subclass of Channel) that channels arriving from Erlang get."},
+  };
+  return methods;
 }
 
 }  // namespace epy::nif

@@ -8,7 +8,6 @@
 
 #include <erl_nif.h>
 
-#include "nif/bridge/channel_resource.hpp"
 #include "nif/bridge/module_state.hpp"
 
 namespace epy::nif {
@@ -17,11 +16,6 @@ namespace epy::nif {
 bool add_channel_types(PyObject* module, ModuleState* st);
 int traverse_channel_types(ModuleState* st, visitproc visit, void* arg);
 void clear_channel_types(ModuleState* st);
-
-// A Python object for the channel (an erlang.channel.Channel); keeps it alive.
-PyObject* make_channel_object(ModuleState* st, ChannelResource* res);
-// The channel of a Python channel object, or nullptr if `obj` is none.
-ChannelResource* channel_of(ModuleState* st, PyObject* obj);
 
 // _set_channel_class(cls): the class receivers get (erlang.channel registers itself).
 PyObject* py_set_channel_class(PyObject* module, PyObject* cls);

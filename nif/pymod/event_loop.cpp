@@ -1,6 +1,7 @@
 #include "engine/python/python.hpp"
 
 #include "nif/pymod/event_loop.hpp"
+#include "nif/pymod/method_table.hpp"
 
 #include <cmath>
 #include <memory>
@@ -182,6 +183,19 @@ PyObject* py_sleep(PyObject*, PyObject* arg) {
   if (raise_if_cut_short(context->serve_until([] { return false; }, deadline_after(seconds))))
     return nullptr;
   Py_RETURN_NONE;
+}
+
+const MethodList& event_loop_methods() {
+  static const MethodList methods = {
+      {"_drive", EPY_FASTCALL(py_drive), "_drive(loop, fd): the context's own event loop"},
+      {"_context_loop", py_context_loop, METH_NOARGS, "The context's own event loop, or None."},
+      {"_in_context", py_in_context, METH_NOARGS, "Whether this thread is a context's."},
+      {"_wait", EPY_FASTCALL(py_wait),
+       "_wait(fd, timeout) -> True (fd readable), False (timed out), None (not a context "
+       "thread)"},
+      {"_sleep", py_sleep, METH_O, "_sleep(seconds): wait while the context serves its mailbox"},
+  };
+  return methods;
 }
 
 }  // namespace epy::nif

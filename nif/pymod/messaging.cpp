@@ -1,11 +1,13 @@
 #include "engine/python/python.hpp"
 
 #include "nif/pymod/messaging.hpp"
+#include "nif/pymod/method_table.hpp"
 
 #include "engine/context.hpp"
 #include "engine/wait_error.hpp"
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/convert.hpp"
+#include "nif/bridge/term_types.hpp"
 #include "nif/bridge/request_job.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 
@@ -265,6 +267,22 @@ PyObject* py_atom(PyObject* module, PyObject* name) {
   ERL_NIF_TERM term;
   if (!atom || !to_term(st, env.get(), atom.get(), &term)) return nullptr;  // budget checked here
   return atom.release();
+}
+
+const MethodList& messaging_methods() {
+  static const MethodList methods = {
+      {"send", EPY_FASTCALL(py_send),
+       "send(dest, message): to a pid, a registered name or (name, node); never blocks."},
+      {"call", EPY_FASTCALL(py_call),
+       "call(name, *args): the result of the Erlang function registered as name."},
+      {"_is_registered", py_is_registered, METH_O, "Whether an Erlang function has that name."},
+      {"self", py_self, METH_NOARGS,
+       "The erlang.Pid of the process whose request runs now, or None."},
+      {"whereis", py_whereis, METH_O, "The erlang.Pid registered as name, or None."},
+      {"atom", py_atom, METH_O,
+       "atom(name) -> erlang.Atom; new atoms count against the atom budget."},
+  };
+  return methods;
 }
 
 }  // namespace epy::nif

@@ -1,6 +1,7 @@
 #include "engine/python/python.hpp"
 
 #include "nif/pymod/state.hpp"
+#include "nif/pymod/method_table.hpp"
 
 #include <cmath>
 
@@ -156,6 +157,28 @@ PyObject* py_state_wait(PyObject* module, PyObject* const* args, Py_ssize_t narg
   StateValue value;
   if (store().get(key, &value) != StateStatus::ok) Py_RETURN_NONE;
   return decode_state(module_state_of(module), value);
+}
+
+const MethodList& state_methods() {
+  static const MethodList methods = {
+      {"state_set", EPY_FASTCALL(py_state_set),
+       "state_set(key, value): store value under key, visible at once to every context and to "
+       "Erlang."},
+      {"state_get", EPY_FASTCALL(py_state_get), "state_get(key, default=None)"},
+      {"state_delete", EPY_FASTCALL(py_state_delete), "state_delete(key) -> whether key was there"},
+      {"state_keys", py_state_keys, METH_NOARGS, "state_keys() -> list of the keys"},
+      {"state_incr", EPY_FASTCALL(py_state_incr),
+       "state_incr(key, n=1) -> the new value; atomic across contexts and Erlang; a missing key "
+       "is 0"},
+      {"state_decr", EPY_FASTCALL(py_state_decr), "state_decr(key, n=1) -> the new value"},
+      {"state_cas", EPY_FASTCALL(py_state_cas),
+       "state_cas(key, expected, new) -> True if key held expected (None: or was absent) and "
+       "now holds new"},
+      {"state_wait", EPY_FASTCALL(py_state_wait),
+       "state_wait(key, timeout=None) -> the value after key's next change; TimeoutError if "
+       "none"},
+  };
+  return methods;
 }
 
 }  // namespace epy::nif
