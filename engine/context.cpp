@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <optional>
 
+#include "engine/detail/deferred_tasks.hpp"
 #include "engine/python/running_loop.hpp"
+#include "engine/python/task_callback.hpp"
 
 
 namespace epy {
@@ -72,7 +74,8 @@ class PausedStretch {
 Context::Context(ContextConfig config)
     : config_(std::move(config)),
       mailbox_(config_.spin),
-      table_(config_.max_pending, config_.job_factory) {}
+      table_(config_.max_pending, config_.job_factory),
+      deferred_(std::make_unique<detail::DeferredTasks>()) {}
 
 Context::~Context() = default;
 
@@ -417,22 +420,87 @@ void Context::serve_nested(const Envelope& e) {
 
 void Context::cancel_deferred_work(std::uint32_t slot) {
   const Ticket ticket = table_.ticket_of(slot);
-  if (deferred_.count(ticket.packed()) && table_.state(ticket) == SlotState::cancelled)
-    table_.job(slot)->cancel_deferred(*interp_);
+  PyObject* task = deferred_->find(ticket.packed());
+  if (!task || table_.state(ticket) != SlotState::cancelled) return;
+  // Its done callback then completes the request, delivering nothing (the caller gave up).
+  py::Ref done(PyObject_CallMethod(task, "cancel", nullptr));
+  PyErr_Clear();  // a closed loop refuses: the task ends with it anyway
 }
 
-void Context::complete_deferred(std::uint64_t token,
-                                const std::function<void(Job&, ReplyGate&)>& deliver) {
-  if (!deferred_.erase(token)) return;
+namespace {
+
+// What a finished task answers: its result (a new reference), or nullptr with its
+// exception set; a cancelled task marks the gate and raises CancelledError.
+PyObject* task_outcome(PyObject* task, ReplyGate& gate) {
+  py::Ref cancelled(PyObject_CallMethod(task, "cancelled", nullptr));
+  if (cancelled && cancelled.get() == Py_True) gate.mark_cancelled();
+  if (!cancelled) return nullptr;
+  return PyObject_CallMethod(task, "result", nullptr);
+}
+
+bool task_finished_now(PyObject* task) {
+  py::Ref done(PyObject_CallMethod(task, "done", nullptr));
+  if (!done) PyErr_Clear();
+  return done && done.get() == Py_True;
+}
+
+}  // namespace
+
+bool Context::start_task(Ticket ticket, Job& job, ReplyGate& gate, PyObject** result) {
+  py::Ref awaitable(*result);
+  *result = nullptr;
+  const bool awaited = job.awaited();
+  py::Ref on_done(awaited ? make_task_callback(ticket.packed(), &Context::task_done) : nullptr);
+  py::Ref task;
+  if (!config_.start_task) {
+    PyErr_SetString(PyExc_RuntimeError, "this context cannot run asyncio tasks");
+  } else if (on_done || !awaited) {
+    task.reset(config_.start_task(*interp_, awaitable.get(), on_done.get()));
+  }
+  if (!task) {
+    if (PyCoro_CheckExact(awaitable.get())) {  // never awaited: close it quietly
+      PyObject *type, *value, *traceback;
+      PyErr_Fetch(&type, &value, &traceback);
+      py::Ref closed(PyObject_CallMethod(awaitable.get(), "close", nullptr));
+      PyErr_Clear();
+      PyErr_Restore(type, value, traceback);
+    }
+    return false;  // answered now, with why it could not start
+  }
+  if (!awaited) {  // nobody to answer: the task runs on by itself
+    *result = Py_NewRef(Py_None);
+    return false;
+  }
+  if (task_finished_now(task.get())) {  // it never waited (an eager start): answer now
+    *result = task_outcome(task.get(), gate);
+    return false;
+  }
+  job.release_inputs();
+  const std::uint64_t token = ticket.packed();
+  deferred_->add(token, std::move(task));
+  // Cancelled or stopped meanwhile: end the task now (its end still completes the request).
+  if (!table_.defer(ticket)) cancel_deferred_work(ticket.index);
+  return true;
+}
+
+void Context::task_done(std::uint64_t token, PyObject* task) {
+  if (Context* self = current()) self->finish_task(token, task);
+}
+
+void Context::finish_task(std::uint64_t token, PyObject* task) {
+  if (!deferred_->remove(token)) return;  // answered already (a stop)
   const Ticket ticket = Ticket::unpack(token);
   ReplyGate gate(table_, ticket, &stop_failure_);
-  deliver(*table_.job(ticket.index), gate);
-  gate.finish();
+  PyObject* result = task_outcome(task, gate);
+  table_.job(ticket.index)->reply(*interp_, MessageKind::task, result, gate);
+  Py_XDECREF(result);
   PyErr_Clear();
+  gate.finish();
   table_.release(ticket);
 }
 
 PyObject* Context::execute(MessageKind kind, Job& job) {
+  if (config_.before_request) config_.before_request(*interp_);
   switch (kind) {
     case MessageKind::call:
     case MessageKind::task: {
@@ -485,17 +553,13 @@ void Context::run_request(const Envelope envelope) {  // a copy: waits refill pe
   busy_ns_.fetch_add(std::uint64_t(ran), std::memory_order_relaxed);
   const std::int64_t average = service_ns_.load(std::memory_order_relaxed);
   service_ns_.store(average + (ran - average) / 8, std::memory_order_relaxed);
+  if (envelope.kind == MessageKind::task && result && is_awaitable(result) &&
+      start_task(ticket, *job, gate, &result))
+    return;  // answered when its task ends (finish_task)
   job->reply(*interp_, envelope.kind, result, gate);
   Py_XDECREF(result);
   PyErr_Clear();  // a job that did not consume the error must not leak it into the next one
   if (gate.handed_over()) return;  // the waiting caller finishes and releases it
-  if (gate.deferred()) {
-    // The answer comes with complete_deferred(). Cancelled or stopped meanwhile: stop
-    // the work now (the job still completes the request).
-    deferred_.insert(ticket.packed());
-    if (!table_.defer(ticket)) job->cancel_deferred(*interp_);
-    return;
-  }
   gate.finish();
   table_.release(ticket);
 }
@@ -523,14 +587,15 @@ std::unique_ptr<Interpreter> Context::finish(const std::string& error) {
     in_background_ = false;
     PyErr_Clear();
   }
-  // Deferred requests whose work never finished: answered by stop() already.
-  for (const std::uint64_t token : std::vector<std::uint64_t>(deferred_.begin(), deferred_.end())) {
+  // Deferred requests whose task never finished: answered by stop() already.
+  for (const std::uint64_t token : deferred_->tokens()) {
     const Ticket ticket = Ticket::unpack(token);
-    table_.job(ticket.index)->cancel_deferred(*interp_);
+    py::Ref cancelled(PyObject_CallMethod(deferred_->find(token), "cancel", nullptr));
+    PyErr_Clear();
+    deferred_->remove(token);
     answer_with_stop_failure(ticket);
     table_.release(ticket);
   }
-  deferred_.clear();
   background_.reset();
   drain();
   const bool had_interpreter = interp_ != nullptr;

@@ -17,7 +17,6 @@
 #include <mutex>
 #include <string>
 #include <type_traits>
-#include <unordered_set>
 #include <vector>
 
 #include "engine/background.hpp"
@@ -33,6 +32,7 @@ namespace epy {
 
 namespace detail {
 class ContextActor;
+class DeferredTasks;
 }
 
 struct ContextConfig {
@@ -54,6 +54,16 @@ struct ContextConfig {
   std::function<void(bool ok, const std::string& error)> on_ready;
   // Context thread, once, last: everything is answered and the interpreter is gone.
   std::function<void()> on_finished;
+  // Context thread, attached, before every request: per-request settings the host keeps
+  // up to date (the NIF's logging level and virtual environment).
+  std::function<void(Interpreter&)> before_request;
+  // Context thread, attached: starts `awaitable`, what a task request's function returned,
+  // as a task of the context's event loop, with `on_done` added as its done callback
+  // (nullptr: nobody waits for this task; report its failure yourself). Returns the task
+  // (a new reference offering done(), cancelled(), result() and cancel(), as asyncio.Task
+  // does) or nullptr with a Python exception set. The engine answers the request when
+  // the task ends, and cancels the task when its caller gives up.
+  std::function<PyObject*(Interpreter&, PyObject* awaitable, PyObject* on_done)> start_task;
 };
 
 struct ContextStats {
@@ -172,11 +182,6 @@ class Context : public std::enable_shared_from_this<Context> {
   bool set_background(std::unique_ptr<BackgroundWork> work);
   BackgroundWork* background() const { return background_.get(); }
 
-  // Context thread, GIL held: delivers the answer of a deferred request (the job called
-  // ReplyGate::defer) and releases it. `token` is Ticket::packed() as the job saw it; an
-  // unknown token (already completed, or the context stopped) is ignored.
-  void complete_deferred(std::uint64_t token, const std::function<void(Job&, ReplyGate&)>& deliver);
-
   // Any thread: makes a waiting request look at its condition again.
   void wake() { mailbox_.push({MessageKind::wake, 0}); }
 
@@ -211,6 +216,14 @@ class Context : public std::enable_shared_from_this<Context> {
   // Decodes and runs one request; a new reference, or nullptr with a Python exception set.
   PyObject* execute(MessageKind kind, Job& job);
   void cancel_deferred_work(std::uint32_t slot);
+  // A task request's function returned an awaitable: runs it as a task (see
+  // ContextConfig::start_task). True when the request is deferred to the task's end;
+  // false when it is to be answered now with *result (the task's outcome, or nullptr with
+  // the exception that kept it from starting).
+  bool start_task(Ticket ticket, Job& job, ReplyGate& gate, PyObject** result);
+  // A task started for request `token` ended (its done callback, on this thread).
+  static void task_done(std::uint64_t token, PyObject* task);
+  void finish_task(std::uint64_t token, PyObject* task);
   void run_background(bool descriptor_ready);
   // Whether the background's descriptor has gone unread for too long (busy background).
   bool descriptor_overdue(int fd) const;
@@ -253,7 +266,7 @@ class Context : public std::enable_shared_from_this<Context> {
   std::unique_ptr<BackgroundWork> background_;
   bool in_background_ = false;
   Clock::time_point background_polled_at_{};  // when run() last looked at its descriptor
-  std::unordered_set<std::uint64_t> deferred_;  // tokens of deferred requests
+  std::unique_ptr<detail::DeferredTasks> deferred_;  // task requests waiting for their task
   std::atomic<long> os_thread_id_{0};
   std::atomic<std::uint64_t> served_{0};
   std::atomic<std::uint64_t> errors_{0};

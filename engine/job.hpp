@@ -2,8 +2,10 @@
 // submitted it (the NIF for BEAM callers, plain C++ code in the engine tests).
 //
 // The engine owns the execution semantics (how a call, eval or exec runs in the context's
-// interpreter); the job owns conversion (how its inputs become Python objects and how the
-// result travels back to its caller). All of it runs on the context's own thread.
+// interpreter, and a task request's task: started, awaited, cancelled); the job owns
+// conversion (how its inputs become Python objects and how the result travels back to
+// its caller). A request crosses between them once each way: decode, then reply. All of
+// it runs on the context's own thread.
 #pragma once
 
 #include <cstddef>
@@ -43,9 +45,19 @@ class Job {
   virtual bool decode_code(Interpreter& interp, CodeInput& in) = 0;
 
   // Context thread, interpreter attached. `result` is borrowed, or nullptr with a Python
-  // exception set. Must pass through gate.claim() before delivering anything, and release
-  // every Python reference the job holds before returning.
+  // exception set (gate.interrupted() / gate.cancelled() say when that exception is the
+  // engine's, not the user's). For a task request, it is the task's outcome, later. Must
+  // pass through gate.claim() before delivering anything, and release every Python
+  // reference the job holds before returning.
   virtual void reply(Interpreter& interp, MessageKind kind, PyObject* result, ReplyGate& gate) = 0;
+
+  // Context thread, interpreter attached: the request now waits for its task, so the
+  // decoded inputs may go.
+  virtual void release_inputs() {}
+
+  // Whether anybody waits for the answer (false for a cast, or a task nobody awaits: the
+  // engine then does not keep the request open for the task's end).
+  virtual bool awaited() const { return true; }
 
   // Answer with a failure instead of a result (the context is stopping). Any thread: a
   // stop answers from the stopping thread while the context thread may still be inside
@@ -57,10 +69,6 @@ class Job {
   // Forget the finished request so the object can serve the next one. No Python state.
   virtual void recycle() noexcept = 0;
 
-  // Context thread, interpreter attached, for a deferred request (see ReplyGate::defer):
-  // the caller gave up or the context stops, so stop the work the request started. The
-  // engine still completes the request afterwards (Context::complete_deferred).
-  virtual void cancel_deferred(Interpreter& interp) {}
 };
 
 }  // namespace epy

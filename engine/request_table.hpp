@@ -158,11 +158,6 @@ class ReplyGate {
     if (claimed_ && decision_ != Delivery::drop) table_.finish(ticket_);
   }
 
-  // The job's answer waits for work it started (an asyncio task): the request stays in the
-  // table, cancellable, until the engine completes it (Context::complete_deferred).
-  void defer() { deferred_ = true; }
-  bool deferred() const { return deferred_; }
-
   // After claim() said deliver, the job handed its answer to a caller that waits for it
   // synchronously (see Context::sync_wait): that caller copies it and finishes and
   // releases the request (Context::release_handed); the engine leaves the slot alone.
@@ -175,6 +170,9 @@ class ReplyGate {
   // it raised came from interrupt(), not from the user's code).
   bool interrupted() const { return interrupted_; }
   void mark_interrupted() { interrupted_ = true; }
+  // Whether the request's task was cancelled (its CancelledError is not the user's).
+  bool cancelled() const { return cancelled_; }
+  void mark_cancelled() { cancelled_ = true; }
 
  private:
   RequestTable& table_;
@@ -182,7 +180,7 @@ class ReplyGate {
   const Failure* abort_failure_;
   bool claimed_ = false;
   bool interrupted_ = false;
-  bool deferred_ = false;
+  bool cancelled_ = false;
   bool handed_over_ = false;
   Delivery decision_ = Delivery::drop;
 };

@@ -14,6 +14,7 @@
 #include "nif/bridge/log_sink.hpp"
 #include "nif/beam/arguments.hpp"
 #include "nif/beam/context_nifs.hpp"
+#include "nif/bridge/interpreter_state.hpp"
 #include "nif/bridge/request_job.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 #include "nif/beam/scheduler_budget.hpp"
@@ -196,6 +197,8 @@ ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
     return attach_interpreter_state(interp, self, error);
   };
   config.on_stop = detach_interpreter_state;
+  config.before_request = apply_request_settings;
+  config.start_task = start_loop_task;
   config.on_ready = [ready](bool ok, const std::string& error) { ready->send(ok, error); };
   config.on_finished = [weak] {
     if (auto h = weak.lock()) h->finished();

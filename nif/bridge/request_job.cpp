@@ -6,105 +6,16 @@
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/convert.hpp"
-#include "nif/pymod/event_loop.hpp"
-#include "nif/bridge/log_sink.hpp"
+#include "nif/bridge/interpreter_state.hpp"
 #include "nif/beam/scheduler_budget.hpp"
-#include "nif/bridge/venv_setting.hpp"
 
 namespace epy::nif {
 
 namespace {
 
-ModuleState* state_of(Interpreter& interp) {
-  return static_cast<InterpreterState*>(interp.user_data())->st;
-}
-
-thread_local ErlNifPid t_context_owner{0};
-
-bool venv_module_loaded() {
-  py::Ref name(PyUnicode_FromString("erlang._venv"));
-  py::Ref module(name ? PyImport_GetModule(name.get()) : nullptr);
-  PyErr_Clear();
-  return bool(module);
-}
-
-// py:configure_logging/1 and py:activate_venv/1 take effect for every request that
-// starts after they return: a context that has not seen the current setting applies it
-// first (two relaxed loads when nothing changed).
-void sync_interpreter_settings(InterpreterState* state) {
-  const int level = log_level();
-  if (level != state->log_level) {
-    state->log_level = level;
-    py::Ref logging(PyImport_ImportModule("erlang._logging"));
-    py::Ref done(logging ? PyObject_CallMethod(logging.get(), "set_level", "i", level) : nullptr);
-    if (!done) PyErr_Clear();
-  }
-  if (venv_generation() != state->venv_generation) {
-    const VenvSetting venv = venv_setting();
-    state->venv_generation = venv.generation;
-    if (venv.path.empty() && !venv_module_loaded()) return;  // nothing to take back
-    py::Ref path(venv.path.empty() ? Py_NewRef(Py_None)
-                                   : PyUnicode_DecodeFSDefaultAndSize(venv.path.data(),
-                                                                      Py_ssize_t(venv.path.size())));
-    py::Ref dirs(PyList_New(0));
-    for (const std::string& dir : venv.site_dirs) {
-      py::Ref entry(PyUnicode_DecodeFSDefaultAndSize(dir.data(), Py_ssize_t(dir.size())));
-      if (!entry || !dirs || PyList_Append(dirs.get(), entry.get()) < 0) dirs = py::Ref();
-    }
-    py::Ref module(path && dirs ? PyImport_ImportModule("erlang._venv") : nullptr);
-    py::Ref done(module ? PyObject_CallMethod(module.get(), "apply", "OOK", path.get(), dirs.get(),
-                                                     static_cast<unsigned long long>(venv.generation))
-                        : nullptr);
-    if (!done) PyErr_Clear();  // erlang._venv logs what goes wrong inside
-  }
-}
-
-// Coroutines, futures and anything else with __await__.
-bool is_awaitable(PyObject* obj) {
-  PyAsyncMethods* async = Py_TYPE(obj)->tp_as_async;
-  return async && async->am_await;
-}
+ModuleState* state_of(Interpreter& interp) { return interpreter_state(interp).st; }
 
 }  // namespace
-
-bool current_context_owner(ErlNifPid* out) {
-  *out = t_context_owner;
-  return out->pid != 0;
-}
-
-bool attach_interpreter_state(Interpreter& interp, const ErlNifPid& owner, std::string* error) {
-  t_context_owner = owner;
-  PyObject* module = PyImport_ImportModule("_erlang");
-  if (!module) {
-    PyErrorInfo e = fetch_error();
-    *error = "cannot import _erlang: " + e.type_name + ": " + e.message;
-    return false;
-  }
-  auto* state = new InterpreterState{module, module_state_of(module)};
-  state->log_level = log_level();  // erlang._boot sets it (or a newer one)
-  interp.set_user_data(state);
-  // Python's logging records go to Erlang's logger from the start, asyncio defaults to
-  // the Erlang event loop (erlang/_boot.py).
-  py::Ref boot(PyImport_ImportModule("erlang._boot"));
-  py::Ref done(boot ? PyObject_CallMethod(boot.get(), "start", nullptr) : nullptr);
-  if (!done) {
-    PyErrorInfo e = fetch_error();
-    *error = "cannot set up the erlang package: " + e.type_name + ": " + e.message;
-    return false;
-  }
-  sync_interpreter_settings(state);  // the active virtual environment, if any
-  return true;
-}
-
-void detach_interpreter_state(Interpreter& interp) {
-  t_context_owner.pid = 0;
-  auto* state = static_cast<InterpreterState*>(interp.user_data());
-  if (!state) return;
-  Py_XDECREF(state->module);
-  Py_XDECREF(state->start_task);
-  delete state;
-  interp.set_user_data(nullptr);
-}
 
 RequestJob::RequestJob() : env_(enif_alloc_env()) {}
 
@@ -144,7 +55,6 @@ void RequestJob::release_python() {
 }
 
 bool RequestJob::decode_call(Interpreter& interp, CallInput& in) {
-  sync_interpreter_settings(static_cast<InterpreterState*>(interp.user_data()));
   ModuleState* st = state_of(interp);
   in.module = keep(to_python_name(st, env_, module_, "module name"));
   if (!in.module) return false;
@@ -167,7 +77,6 @@ bool RequestJob::decode_call(Interpreter& interp, CallInput& in) {
 }
 
 bool RequestJob::decode_code(Interpreter& interp, CodeInput& in) {
-  sync_interpreter_settings(static_cast<InterpreterState*>(interp.user_data()));
   ModuleState* st = state_of(interp);
   ErlNifBinary bin;
   enif_inspect_binary(env_, code_, &bin);
@@ -185,16 +94,13 @@ bool RequestJob::decode_code(Interpreter& interp, CodeInput& in) {
 ERL_NIF_TERM RequestJob::error_from_python(ModuleState* st, const ReplyGate& gate) {
   PyErrorInfo e = fetch_error();
   if (e.keyboard_interrupt && gate.interrupted()) return enif_make_tuple2(env_, atoms.error, atoms.interrupted);
+  if (gate.cancelled()) return enif_make_tuple2(env_, atoms.error, atoms.cancelled);
   return enif_make_tuple2(
       env_, atoms.error,
       enif_make_tuple2(env_, exception_atom(env_, e), make_binary(env_, e.message)));
 }
 
 void RequestJob::reply(Interpreter& interp, MessageKind kind, PyObject* result, ReplyGate& gate) {
-  if (kind == MessageKind::task && result && is_awaitable(result)) {
-    if (start_task(interp, result, gate)) return;
-    result = nullptr;  // it could not start: answer with why (the exception set)
-  }
   if (!reply_) {  // a cast: nobody waits for the answer
     release_python();
     PyErr_Clear();
@@ -243,65 +149,6 @@ bool RequestJob::hand_over(ERL_NIF_TERM answer, ReplyGate& gate) {
   return true;
 }
 
-bool RequestJob::start_task(Interpreter& interp, PyObject* awaitable, ReplyGate& gate) {
-  auto* state = static_cast<InterpreterState*>(interp.user_data());
-  if (!state->start_task) {
-    py::Ref loop_module(PyImport_ImportModule("erlang._loop"));
-    state->start_task = loop_module ? PyObject_GetAttrString(loop_module.get(), "_start_task") : nullptr;
-    if (!state->start_task) return false;
-  }
-  py::Ref done(reply_ ? make_task_done(gate.ticket().packed()) : Py_NewRef(Py_None));
-  py::Ref task(done ? PyObject_CallFunctionObjArgs(state->start_task, awaitable, done.get(), nullptr)
-                    : nullptr);
-  if (!task) {
-    if (PyCoro_CheckExact(awaitable)) {  // never awaited: close it quietly
-      PyObject *type, *value, *traceback;
-      PyErr_Fetch(&type, &value, &traceback);
-      py::Ref closed(PyObject_CallMethod(awaitable, "close", nullptr));
-      PyErr_Clear();
-      PyErr_Restore(type, value, traceback);
-    }
-    return false;
-  }
-  release_python();
-  if (!reply_) {  // spawned: the loop reports a failure itself
-    gate.claim();
-    return true;
-  }
-  st_ = state->st;
-  py::Ref done_now(PyObject_CallMethod(task.get(), "done", nullptr));
-  if (done_now.get() == Py_True) {  // it never waited (an eager start): answer now
-    complete_task(task.get(), gate);
-    return true;
-  }
-  PyErr_Clear();
-  running_task_ = task.release();
-  gate.defer();
-  return true;
-}
-
-void RequestJob::complete_task(PyObject* task, ReplyGate& gate) {
-  Py_CLEAR(running_task_);
-  ERL_NIF_TERM answer;
-  py::Ref cancelled(PyObject_CallMethod(task, "cancelled", nullptr));
-  if (cancelled && cancelled.get() == Py_True) {
-    answer = enif_make_tuple2(env_, atoms.error, atoms.cancelled);
-  } else {
-    py::Ref value(cancelled ? PyObject_CallMethod(task, "result", nullptr) : nullptr);
-    ERL_NIF_TERM term;
-    answer = value && to_term(st_, env_, value.get(), &term) ? enif_make_tuple2(env_, atoms.ok, term)
-                                                            : error_from_python(st_, gate);
-  }
-  deliver(answer, gate);
-}
-
-void RequestJob::cancel_deferred(Interpreter&) {
-  if (!running_task_) return;
-  py::Ref done(PyObject_CallMethod(running_task_, "cancel", nullptr));
-  PyErr_Clear();  // a closed loop refuses: the task ends with it anyway
-  Py_CLEAR(running_task_);
-}
-
 ERL_NIF_TERM failure_term(ErlNifEnv* env, const Failure& failure) {
   switch (failure.kind) {
     case FailureKind::overloaded:
@@ -338,12 +185,13 @@ void RequestJob::send(ERL_NIF_TERM result) {
             enif_make_tuple3(env_, task_ ? atoms.async_result : atoms.py_result, ref_, result));
 }
 
+void RequestJob::release_inputs() { release_python(); }
+
 void RequestJob::recycle() noexcept {
   enif_clear_env(env_);
   sync_.store(0, std::memory_order_relaxed);
   answer_ = 0;
   task_ = false;
-  st_ = nullptr;
   ref_ = module_ = function_ = args_ = kwargs_ = code_ = locals_ = 0;
 }
 

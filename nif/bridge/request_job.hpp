@@ -18,23 +18,6 @@
 
 namespace epy::nif {
 
-// What the NIF keeps per interpreter (Interpreter::user_data): its `_erlang` module.
-struct InterpreterState {
-  PyObject* module = nullptr;  // owned
-  ModuleState* st = nullptr;
-  PyObject* start_task = nullptr;  // erlang._loop._start_task, once a task has run; owned
-  int log_level = 0;  // the root logger's level as last set from py:configure_logging/1
-  std::uint64_t venv_generation = 0;  // the py:activate_venv/1 setting applied last
-};
-
-// Imports `_erlang` into a freshly created interpreter (ContextConfig::on_start) and
-// remembers, for this thread, the pid of the context's owning process.
-bool attach_interpreter_state(Interpreter& interp, const ErlNifPid& owner, std::string* error);
-void detach_interpreter_state(Interpreter& interp);
-
-// The owning process (the Ctx pid) of the context whose thread calls this.
-bool current_context_owner(ErlNifPid* out);
-
 // {error, Reason} for a request answered with a failure.
 ERL_NIF_TERM failure_term(ErlNifEnv* env, const Failure& failure);
 
@@ -82,20 +65,15 @@ class RequestJob final : public Job {
   bool decode_code(Interpreter& interp, CodeInput& in) override;
   void reply(Interpreter& interp, MessageKind kind, PyObject* result, ReplyGate& gate) override;
   void fail(const Failure& failure, ReplyGate& gate) override;
+  void release_inputs() override;
+  bool awaited() const override { return reply_; }
   void recycle() noexcept override;
-  void cancel_deferred(Interpreter& interp) override;
-
-  // Context thread, attached: the task this request started is done (its done callback).
-  void complete_task(PyObject* task, ReplyGate& gate);
 
  private:
   PyObject* keep(PyObject* obj);  // remembers a decoded object until reply()
   void release_python();
   ERL_NIF_TERM error_from_python(ModuleState* st, const ReplyGate& gate);
   void send(ERL_NIF_TERM result);
-  // A task request whose function returned an awaitable: runs it on the context's loop.
-  // True when the answer is deferred to the task's end (or nobody waits for it).
-  bool start_task(Interpreter& interp, PyObject* awaitable, ReplyGate& gate);
   void deliver(ERL_NIF_TERM answer, ReplyGate& gate);
 
   static std::uint64_t sync_word(std::uint32_t generation, SyncState state) {
@@ -112,8 +90,6 @@ class RequestJob final : public Job {
   ErlNifPid caller_{};
   bool reply_ = true;
   bool task_ = false;
-  PyObject* running_task_ = nullptr;  // while deferred: the asyncio task, for cancel
-  ModuleState* st_ = nullptr;         // while deferred: the interpreter's conversion state
   ERL_NIF_TERM ref_ = 0, module_ = 0, function_ = 0, args_ = 0, kwargs_ = 0, code_ = 0, locals_ = 0;
   std::vector<PyObject*> owned_;  // decoded objects, released in reply()
   std::vector<PyObject*> argv_;

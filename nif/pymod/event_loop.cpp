@@ -6,74 +6,15 @@
 #include <cmath>
 #include <memory>
 
-#include "engine/background.hpp"
 #include "engine/context.hpp"
 #include "engine/wait_error.hpp"
-#include "nif/bridge/request_job.hpp"
+#include "engine/python/loop_driver.hpp"
 
 namespace epy::nif {
 
 namespace {
 
 using std::chrono::microseconds;
-
-// What ErlangEventLoop._erlang_due() answers for a closed loop.
-constexpr double kLoopClosed = -2.0;
-
-// The engine's handle on a context's loop (an erlang._loop.ErlangEventLoop): when it has
-// work (_erlang_due), a non-blocking turn (_erlang_step(poll_io)), the end
-// (_erlang_shutdown).
-class LoopDriver final : public BackgroundWork {
- public:
-  LoopDriver(PyObject* loop, int fd)
-      : loop_(Py_NewRef(loop)),
-        fd_(fd),
-        due_(PyUnicode_InternFromString("_erlang_due")),
-        step_(PyUnicode_InternFromString("_erlang_step")),
-        shutdown_(PyUnicode_InternFromString("_erlang_shutdown")) {}
-
-  ~LoopDriver() override {  // context thread, GIL held
-    Py_XDECREF(loop_);
-    Py_XDECREF(due_);
-    Py_XDECREF(step_);
-    Py_XDECREF(shutdown_);
-  }
-
-  PyObject* loop() const { return loop_; }
-
-  microseconds due(int* fd) override {
-    *fd = fd_;
-    py::Ref answer(PyObject_CallMethodNoArgs(loop_, due_));
-    const double seconds = answer ? PyFloat_AsDouble(answer.get()) : -1.0;
-    if (PyErr_Occurred()) {
-      PyErr_WriteUnraisable(loop_);
-      return microseconds(-1);
-    }
-    if (seconds <= kLoopClosed) {  // nothing more will come: stop watching its descriptor
-      fd_ = -1;
-      *fd = -1;
-    }
-    if (seconds < 0) return microseconds(-1);
-    return microseconds(std::int64_t(std::ceil(seconds * 1e6)));
-  }
-
-  void run(bool descriptor_ready) override {
-    report(PyObject_CallMethodOneArg(loop_, step_, descriptor_ready ? Py_True : Py_False));
-  }
-  void close() override { report(PyObject_CallMethodNoArgs(loop_, shutdown_)); }
-
- private:
-  void report(PyObject* result) {
-    if (!result) PyErr_WriteUnraisable(loop_);  // the loop reports its own errors: a bug
-    Py_XDECREF(result);
-  }
-
-  PyObject* loop_;
-  int fd_;
-  PyObject* due_;
-  PyObject* step_;
-  PyObject* shutdown_;
-};
 
 LoopDriver* driver_of(Context* context) {
   return context ? dynamic_cast<LoopDriver*>(context->background()) : nullptr;
@@ -99,24 +40,7 @@ bool seconds_of(PyObject* obj, const char* what, double* out) {
   return true;
 }
 
-PyObject* task_done(PyObject* token, PyObject* task) {
-  Context* context = Context::current();
-  if (!context) Py_RETURN_NONE;
-  context->complete_deferred(PyLong_AsUnsignedLongLong(token), [&](Job& job, ReplyGate& gate) {
-    static_cast<RequestJob&>(job).complete_task(task, gate);
-  });
-  Py_RETURN_NONE;
-}
-
-PyMethodDef task_done_def = {"task_done", task_done, METH_O,
-                             "Answers the Erlang caller waiting for this task."};
-
 }  // namespace
-
-PyObject* make_task_done(std::uint64_t token) {
-  py::Ref self(PyLong_FromUnsignedLongLong(token));
-  return self ? PyCFunction_New(&task_done_def, self.get()) : nullptr;
-}
 
 PyObject* py_drive(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 2) {

@@ -28,8 +28,4 @@ PyObject* py_wait(PyObject* module, PyObject* const* args, Py_ssize_t nargs);
 // time.sleep). Zero serves what is queued and returns.
 PyObject* py_sleep(PyObject* module, PyObject* seconds);
 
-// A done callback for the task a deferred request started: completes request `token` of
-// the calling context with the task's outcome.
-PyObject* make_task_done(std::uint64_t token);
-
 }  // namespace epy::nif

@@ -8,6 +8,7 @@
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/convert.hpp"
 #include "nif/bridge/term_types.hpp"
+#include "nif/bridge/interpreter_state.hpp"
 #include "nif/bridge/request_job.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 

@@ -1,4 +1,4 @@
-// A context's background work (what its asyncio loop is to the NIF) and deferred requests:
+// A context's background work (what its asyncio loop is to the NIF) and task requests:
 // the background runs whenever no request runs, wakes for its timers and its descriptor,
 // never starves requests, and completes the requests that wait for it; cancels and stops
 // reach that work.
@@ -16,8 +16,68 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Completes DeferredWork items when they are due; optionally watches a pipe, and can be
-// told to always have work (a loop whose tasks never wait).
+// What a task request's function returns in these tests: an awaitable that is its own
+// task (done, cancelled, result, cancel, as the engine asks of a task), finished by the
+// test's background once `delay` seconds have passed, or at once when cancelled.
+constexpr const char* kLaterSource = R"PY(
+class Later:
+    def __init__(self, value, delay):
+        self.value, self.delay = value, delay
+        self.finished = self.was_cancelled = False
+        self.on_done = None
+    def __await__(self):
+        yield self
+        return self.value
+    def done(self):
+        return self.finished
+    def cancelled(self):
+        return self.was_cancelled
+    def result(self):
+        if self.was_cancelled:
+            raise RuntimeError("cancelled")
+        return self.value
+    def cancel(self):
+        self.was_cancelled = True
+        return True
+    def finish(self):
+        self.finished = True
+        if self.on_done is not None:
+            self.on_done(self)
+
+def later(a, b, delay_ms):
+    return Later(a + b, delay_ms / 1000.0)
+)PY";
+
+// The tasks the context's start_task hook was given. Context thread only (GIL held).
+struct TaskList {
+  struct Item {
+    py::Ref task;
+    SteadyClock::time_point due;
+  };
+  std::vector<Item> items;
+  std::atomic<int> cancelled{0};  // finished after a cancel (any thread may read)
+};
+
+// ContextConfig::start_task for these tests: the awaitable is its own task.
+PyObject* start_later(TaskList& tasks, PyObject* awaitable, PyObject* on_done) {
+  if (PyObject_SetAttrString(awaitable, "on_done", on_done ? on_done : Py_None) < 0) return nullptr;
+  py::Ref delay_attr(PyObject_GetAttrString(awaitable, "delay"));
+  const double delay = delay_attr ? PyFloat_AsDouble(delay_attr.get()) : -1.0;
+  if (PyErr_Occurred()) return nullptr;
+  const auto due = SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
+                                            std::chrono::duration<double>(delay));
+  tasks.items.push_back({py::Ref::borrow(awaitable), due});
+  return Py_NewRef(awaitable);
+}
+
+bool was_cancelled(PyObject* task) {
+  py::Ref c(PyObject_GetAttrString(task, "was_cancelled"));
+  PyErr_Clear();
+  return c && c.get() == Py_True;
+}
+
+// Finishes the TaskList's tasks when they are due (or cancelled); optionally watches a
+// pipe, and can be told to always have work (a loop whose tasks never wait).
 class TestBackground : public BackgroundWork {
  public:
   struct Counters {
@@ -26,15 +86,16 @@ class TestBackground : public BackgroundWork {
     std::atomic<int> closed{0};
   };
 
-  TestBackground(DeferredWork& work, Counters& counters, int fd = -1, bool busy = false)
-      : work_(work), counters_(counters), fd_(fd), busy_(busy) {}
+  TestBackground(TaskList& tasks, Counters& counters, int fd = -1, bool busy = false)
+      : tasks_(tasks), counters_(counters), fd_(fd), busy_(busy) {}
 
   std::chrono::microseconds due(int* fd) override {
     *fd = fd_;
     if (busy_) return 0us;
-    if (work_.items.empty()) return -1us;
-    auto first = work_.items.front().due;
-    for (const auto& item : work_.items) first = std::min(first, item.due);
+    if (tasks_.items.empty()) return -1us;
+    auto first = SteadyClock::time_point::max();
+    for (const auto& item : tasks_.items)
+      first = std::min(first, was_cancelled(item.task.get()) ? SteadyClock::now() : item.due);
     const auto left = std::chrono::duration_cast<std::chrono::microseconds>(first - SteadyClock::now());
     return left.count() > 0 ? left : 0us;
   }
@@ -45,32 +106,33 @@ class TestBackground : public BackgroundWork {
       char buf[16];
       if (read(fd_, buf, sizeof buf) > 0) counters_.fd_reads.fetch_add(1);
     }
-    complete(SteadyClock::now());
+    finish(SteadyClock::now());
   }
 
   void close() override {
     counters_.closed.fetch_add(1);
-    complete(SteadyClock::time_point::max());  // what is left ends now
+    finish(SteadyClock::time_point::max());  // what is left ends now
   }
 
  private:
-  void complete(SteadyClock::time_point now) {
-    std::vector<DeferredWork::Item> ready;
-    for (auto it = work_.items.begin(); it != work_.items.end();) {
-      if (it->due <= now) {
-        ready.push_back(*it);
-        it = work_.items.erase(it);
+  void finish(SteadyClock::time_point now) {
+    std::vector<TaskList::Item> ready;
+    for (auto it = tasks_.items.begin(); it != tasks_.items.end();) {
+      if (it->due <= now || was_cancelled(it->task.get())) {
+        ready.push_back(std::move(*it));
+        it = tasks_.items.erase(it);
       } else {
         ++it;
       }
     }
-    for (const auto& item : ready)
-      Context::current()->complete_deferred(item.token, [&](Job& job, ReplyGate& gate) {
-        static_cast<TestJob&>(job).complete(item.value, gate);
-      });
+    for (auto& item : ready) {
+      if (was_cancelled(item.task.get())) tasks_.cancelled.fetch_add(1);
+      py::Ref done(PyObject_CallMethod(item.task.get(), "finish", nullptr));
+      if (!done) PyErr_WriteUnraisable(item.task.get());
+    }
   }
 
-  DeferredWork& work_;
+  TaskList& tasks_;
   Counters& counters_;
   int fd_;
   bool busy_;
@@ -79,7 +141,11 @@ class TestBackground : public BackgroundWork {
 class Background : public ::testing::TestWithParam<InterpreterMode> {
  protected:
   void SetUp() override {
-    started_ = start_context(GetParam());
+    started_ = start_context(GetParam(), 1024, 1, [this](ContextConfig& config) {
+      config.start_task = [this](Interpreter&, PyObject* awaitable, PyObject* on_done) {
+        return start_later(tasks_, awaitable, on_done);
+      };
+    });
     ASSERT_TRUE(started_.ok) << started_.error;
     ctx_ = started_.context;
     ASSERT_EQ(pipe2(pipe_, O_NONBLOCK), 0);  // the background only ever reads what is there
@@ -96,32 +162,30 @@ class Background : public ::testing::TestWithParam<InterpreterMode> {
     ctx_.reset();
   }
 
-  // Installs a TestBackground on the context, from its own thread.
+  // Installs a TestBackground on the context, from its own thread, and defines later().
   void install(int fd = -1, bool busy = false) {
     auto s = ctx_->submit(MessageKind::exec, 0, 0, [&](Job& job) {
       auto& j = static_cast<TestJob&>(job);
       j.inbox = &inbox_;
-      j.code = "import _epy_engine_test as t";
+      j.code = std::string("import _epy_engine_test as t\n") + kLaterSource;
       j.in_context = [this, fd, busy] {
         Context::current()->set_background(
-            std::make_unique<TestBackground>(work_, counters_, fd, busy));
+            std::make_unique<TestBackground>(tasks_, counters_, fd, busy));
       };
     });
     ASSERT_EQ(s.admission, Admission::accepted);
     ASSERT_TRUE(inbox_.pop());
   }
 
-  // A call whose answer waits `delay` for the background.
+  // A task request whose answer waits `delay` for the background.
   Context::Submission submit_deferred(std::uint64_t request, std::chrono::milliseconds delay) {
-    return ctx_->submit(MessageKind::call, 0, request, [&](Job& job) {
+    return ctx_->submit(MessageKind::task, 0, request, [&](Job& job) {
       auto& j = static_cast<TestJob&>(job);
       j.request = request;
       j.inbox = &inbox_;
-      j.module = "operator";
-      j.function = "add";
-      j.args = {long(request), 1000L};
-      j.deferred = &work_;
-      j.defer_for = delay;
+      j.module = "__main__";
+      j.function = "later";
+      j.args = {long(request), 1000L, long(delay.count())};
     });
   }
 
@@ -134,7 +198,7 @@ class Background : public ::testing::TestWithParam<InterpreterMode> {
   StartedContext started_;
   std::shared_ptr<Context> ctx_;
   Inbox inbox_;
-  DeferredWork work_;
+  TaskList tasks_;
   TestBackground::Counters counters_;
   int pipe_[2] = {-1, -1};
 };
@@ -151,8 +215,55 @@ TEST_P(Background, ADeferredRequestIsAnsweredWhenItsWorkCompletes) {
   auto second = inbox_.pop();
   ASSERT_TRUE(second);
   EXPECT_EQ(second->request, 1u);
-  EXPECT_EQ(second->value, "deferred 1001");
+  EXPECT_EQ(second->value, "1001");
+  EXPECT_EQ(second->kind, MessageKind::task);
   EXPECT_TRUE(eventually([&] { return ctx_->load() == 0; }));  // the slot is free again
+}
+
+TEST_P(Background, ATaskDoneAtOnceIsAnsweredAtOnce) {
+  install();
+  ASSERT_EQ(submit_deferred(1, 0ms).admission, Admission::accepted);  // due now
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->value, "1001");
+}
+
+TEST_P(Background, ATaskNobodyAwaitsRunsOnWithoutHoldingTheRequest) {
+  install();
+  auto s = ctx_->submit(MessageKind::task, 0, 7, [&](Job& job) {
+    auto& j = static_cast<TestJob&>(job);
+    j.request = 7;
+    j.inbox = &inbox_;
+    j.answer_awaited = false;
+    j.module = "__main__";
+    j.function = "later";
+    j.args = {7L, 1000L, 60000L};
+  });
+  ASSERT_EQ(s.admission, Admission::accepted);
+  // The request is done (its slot free) while the task still runs.
+  EXPECT_TRUE(eventually([&] { return ctx_->load() == 0; }));
+  EXPECT_EQ(ctx_->cancel(s.ticket), CancelResult::not_pending);
+}
+
+TEST_P(Background, ATaskThatCannotStartIsAnsweredWithWhy) {
+  install();
+  submit(*ctx_, inbox_, MessageKind::exec, 1,
+         "class Bad:\n    def __await__(self):\n        return iter(())\n    delay = 'x'\n"
+         "def bad():\n    return Bad()\n");
+  ASSERT_TRUE(inbox_.pop());
+  auto s = ctx_->submit(MessageKind::task, 0, 2, [&](Job& job) {
+    auto& j = static_cast<TestJob&>(job);
+    j.request = 2;
+    j.inbox = &inbox_;
+    j.module = "__main__";
+    j.function = "bad";
+  });
+  ASSERT_EQ(s.admission, Admission::accepted);
+  auto o = inbox_.pop();
+  ASSERT_TRUE(o);
+  EXPECT_FALSE(o->ok);
+  EXPECT_EQ(o->error_type, "TypeError");  // start_later could not read a float delay
+  EXPECT_TRUE(eventually([&] { return ctx_->load() == 0; }));
 }
 
 TEST_P(Background, ManyDeferredRequestsEachReachTheirCaller) {
@@ -166,16 +277,16 @@ TEST_P(Background, ManyDeferredRequestsEachReachTheirCaller) {
     ASSERT_TRUE(o);
     ASSERT_FALSE(seen[o->request]);
     seen[o->request] = true;
-    EXPECT_EQ(o->value, "deferred " + std::to_string(o->request + 1000));
+    EXPECT_EQ(o->value, std::to_string(o->request + 1000));
   }
 }
 
 TEST_P(Background, CancellingADeferredRequestStopsItsWorkAndAnswersNothing) {
   install();
   auto s = submit_deferred(1, 10000ms);
-  ASSERT_TRUE(eventually([&] { return work_.cancelled.load() == 0 && ctx_->stats().served == 2; }));
+  ASSERT_TRUE(eventually([&] { return tasks_.cancelled.load() == 0 && ctx_->stats().served == 2; }));
   EXPECT_EQ(ctx_->cancel(s.ticket), CancelResult::cancelled_deferred);
-  ASSERT_TRUE(eventually([&] { return work_.cancelled.load() == 1; }));
+  ASSERT_TRUE(eventually([&] { return tasks_.cancelled.load() == 1; }));
   // The work completed right after its cancel, and delivered nothing: the next answer in
   // the inbox is the next request's.
   submit(*ctx_, inbox_, MessageKind::eval, 2, "2");
@@ -229,7 +340,7 @@ TEST_P(Background, DeferredWorkCompletesWhileAnotherRequestWaits) {
   auto o = inbox_.pop();
   ASSERT_TRUE(o);
   EXPECT_EQ(o->request, 2u);
-  EXPECT_EQ(o->value, "deferred 1002");
+  EXPECT_EQ(o->value, "1002");
   ctx_->interrupt();
   ASSERT_TRUE(inbox_.pop());
 }

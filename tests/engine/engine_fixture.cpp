@@ -32,7 +32,8 @@ std::vector<InterpreterMode> available_modes() {
   return modes;
 }
 
-StartedContext start_context(InterpreterMode mode, std::size_t max_pending, std::uint32_t id) {
+StartedContext start_context(InterpreterMode mode, std::size_t max_pending, std::uint32_t id,
+                             const std::function<void(ContextConfig&)>& adjust) {
   auto ready = std::make_shared<std::promise<std::pair<bool, std::string>>>();
   ContextConfig config;
   config.id = id;
@@ -40,6 +41,7 @@ StartedContext start_context(InterpreterMode mode, std::size_t max_pending, std:
   config.max_pending = max_pending;
   config.job_factory = [] { return std::make_unique<TestJob>(); };
   config.on_ready = [ready](bool ok, const std::string& error) { ready->set_value({ok, error}); };
+  if (adjust) adjust(config);
   StartedContext started;
   started.context = engine().spawn(std::move(config));
   auto result = ready->get_future().get();

@@ -2,6 +2,7 @@
 // helpers to start contexts and submit TestJobs to them.
 #pragma once
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -25,9 +26,11 @@ struct StartedContext {
   std::string error;
 };
 
-// Spawns a context and waits until it serves (or failed to start).
+// Spawns a context and waits until it serves (or failed to start). `adjust` may change
+// its configuration first (hooks a test needs).
 StartedContext start_context(InterpreterMode mode, std::size_t max_pending = 1024,
-                             std::uint32_t id = 1);
+                             std::uint32_t id = 1,
+                             const std::function<void(ContextConfig&)>& adjust = nullptr);
 
 // Submits one request; returns whether it was accepted.
 Context::Submission submit(Context& ctx, Inbox& inbox, MessageKind kind, std::uint64_t request,

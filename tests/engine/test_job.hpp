@@ -62,18 +62,6 @@ class Inbox {
 
 using Arg = std::variant<long, double, std::string>;
 
-// Work that deferred requests leave behind, completed later by a test BackgroundWork (see
-// background_test.cpp). Items: context thread only; counters: any thread.
-struct DeferredWork {
-  struct Item {
-    std::uint64_t token = 0;
-    std::chrono::steady_clock::time_point due;
-    std::string value;
-  };
-  std::vector<Item> items;
-  std::atomic<int> cancelled{0};
-};
-
 class TestJob : public Job {
  public:
   // Filled in by the submitter.
@@ -83,10 +71,10 @@ class TestJob : public Job {
   std::vector<Arg> args;
   // Runs on the context thread before the request (to set up the context under test).
   std::function<void()> in_context;
-  // Set: a successful result is not answered at once; the reply waits in `deferred` until
-  // `defer_for` has passed.
-  DeferredWork* deferred = nullptr;
-  std::chrono::milliseconds defer_for{0};
+  // false: nobody waits for the answer (a task then runs on by itself).
+  bool answer_awaited = true;
+
+  bool awaited() const override { return answer_awaited; }
 
   bool decode_call(Interpreter&, CallInput& in) override {
     if (in_context) in_context();
@@ -126,15 +114,9 @@ class TestJob : public Job {
       o.error_type = e.type_name;
       o.error_message = e.message;
     }
+    if (!result && gate.cancelled()) o.error_type = "cancelled";
     argv_.clear();
     refs_.clear();
-    if (deferred && o.ok) {
-      gate.defer();
-      token_ = gate.ticket().packed();
-      deferred->items.push_back(
-          {gate.ticket().packed(), std::chrono::steady_clock::now() + defer_for, o.value});
-      return;
-    }
     switch (gate.claim()) {
       case Delivery::deliver:
         if (inbox) inbox->push(std::move(o));
@@ -145,23 +127,6 @@ class TestJob : public Job {
       case Delivery::drop:
         break;
     }
-  }
-
-  // The deferred work finished (Context::complete_deferred).
-  void complete(const std::string& value, ReplyGate& gate) {
-    if (gate.claim() != Delivery::deliver || !inbox) return;
-    Outcome o;
-    o.request = request;
-    o.ok = true;
-    o.value = "deferred " + value;
-    inbox->push(std::move(o));
-  }
-
-  // The caller gave up: finish the work now (it then completes, delivering nothing).
-  void cancel_deferred(Interpreter&) override {
-    deferred->cancelled.fetch_add(1);
-    for (auto& item : deferred->items)
-      if (item.token == token_) item.due = std::chrono::steady_clock::now();
   }
 
   void fail(const Failure& failure, ReplyGate& gate) override {
@@ -181,14 +146,17 @@ class TestJob : public Job {
     code.clear();
     args.clear();
     in_context = nullptr;
-    deferred = nullptr;
-    defer_for = std::chrono::milliseconds(0);
+    answer_awaited = true;
+  }
+
+  void release_inputs() override {
+    argv_.clear();
+    refs_.clear();
   }
 
  private:
   std::vector<py::Ref> refs_;
   std::vector<PyObject*> argv_;
-  std::uint64_t token_ = 0;
 };
 
 }  // namespace epy::test
