@@ -5,12 +5,23 @@
 #include "engine/python/sandbox.hpp"
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 
 namespace epy {
 
 namespace {
 
 std::atomic<bool> g_initialized{false};
+std::string g_reset_program;  // written once, before g_initialized
+
+std::string read_file(const std::string& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return in ? text.str() : std::string();
+}
 
 std::string status_message(const PyStatus& status) {
   std::string msg = status.err_msg ? status.err_msg : "unknown error";
@@ -41,6 +52,7 @@ bool PythonRuntime::initialized() { return g_initialized.load(); }
 
 bool PythonRuntime::ensure_initialized(const RuntimeOptions& options, std::string* error) {
   if (g_initialized.load()) return true;
+  g_reset_program = read_file(options.reset_program_path);
   if (Py_IsInitialized()) {  // someone else embedded Python in this process first
     if (options.sandbox) {
       PyGILState_STATE gil = PyGILState_Ensure();
@@ -97,5 +109,7 @@ std::string PythonRuntime::version() {
 bool PythonRuntime::own_gil_available() { return EPY_HAVE_OWN_GIL != 0; }
 
 bool PythonRuntime::free_threaded() { return EPY_FREE_THREADED != 0; }
+
+const std::string& PythonRuntime::reset_program() { return g_reset_program; }
 
 }  // namespace epy

@@ -19,6 +19,9 @@ struct RuntimeOptions {
   std::vector<std::pair<std::string, PyObject* (*)()>> builtin_modules;
   // Refuse fork, exec and signals to the process from Python (see sandbox.hpp).
   bool sandbox = true;
+  // The Python program that seals and resets interpreters for reuse (the erlang package's
+  // _reset.py): read once, at start. Empty or unreadable: interpreters are never reused.
+  std::string reset_program_path;
 };
 
 class PythonRuntime {
@@ -34,6 +37,9 @@ class PythonRuntime {
   static bool own_gil_available();
   // Compiled against a free-threaded (no GIL) build.
   static bool free_threaded();
+
+  // The text of RuntimeOptions::reset_program_path, as read at start ("" if none).
+  static const std::string& reset_program();
 };
 
 }  // namespace epy

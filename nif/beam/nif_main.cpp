@@ -94,6 +94,8 @@ int load(ErlNifEnv* env, void** priv_data, ERL_NIF_TERM load_info) {
     config.python.home = map_string(env, load_info, "python_home");
     if (config.python.home.empty()) config.python.home = EPY_PYTHON_HOME;
     state->python_home = config.python.home;
+    if (!state->python_dir.empty())
+      config.python.reset_program_path = state->python_dir + "/erlang/_reset.py";
     config.python.builtin_modules.emplace_back("_erlang", &init_erlang_module);
     unsigned long n;
     if (map_ulong(env, load_info, "max_idle_interpreters", &n)) config.max_idle_interpreters = n;

@@ -13,6 +13,7 @@ Engine& engine() {
   if (!g_engine) {
     EngineConfig config;
     config.python.home = EPY_TEST_PYTHON_HOME;
+    config.python.reset_program_path = EPY_TEST_RESET_PROGRAM;
     config.python.builtin_modules.emplace_back("_epy_engine_test", &init_test_module);
     std::string error;
     g_engine = Engine::start(config, &error);

@@ -36,6 +36,7 @@ TEST(Engine, RunsTasksOnThePythonMainThread) {
 TEST(Engine, ShutdownStopsContextsAndReportsTheirExit) {
   EngineConfig config;
   config.python.home = EPY_TEST_PYTHON_HOME;
+  config.python.reset_program_path = EPY_TEST_RESET_PROGRAM;
   std::string error;
   auto second = Engine::start(config, &error);
   ASSERT_TRUE(second) << error;

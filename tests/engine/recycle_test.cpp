@@ -148,6 +148,7 @@ TEST(Recycling, AnInterpreterWithRunningThreadsIsNotPassedOn) {
 TEST(Recycling, TheIdlePoolIsBounded) {
   EngineConfig config;
   config.python.home = EPY_TEST_PYTHON_HOME;
+  config.python.reset_program_path = EPY_TEST_RESET_PROGRAM;
   config.max_idle_interpreters = 1;
   std::string error;
   auto small = Engine::start(config, &error);
