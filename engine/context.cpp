@@ -69,6 +69,27 @@ class PausedStretch {
   CpuStretch* s_;
 };
 
+// The context thread waits in C code: its GIL goes (for the wait's length), and an
+// interrupt that arrives meanwhile is kept for take_pending() instead of becoming an
+// asynchronous exception that no bytecode would reach (see InterruptLatch).
+class WaitingInC {
+ public:
+  WaitingInC(InterruptLatch& latch, Interpreter& interp) : latch_(latch), interp_(interp) {
+    latch_.begin_wait();
+    interp_.detach();
+  }
+  ~WaitingInC() {
+    interp_.attach();
+    latch_.end_wait();
+  }
+  WaitingInC(const WaitingInC&) = delete;
+  WaitingInC& operator=(const WaitingInC&) = delete;
+
+ private:
+  InterruptLatch& latch_;
+  Interpreter& interp_;
+};
+
 }  // namespace
 
 Context::Context(ContextConfig config)
@@ -233,26 +254,13 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
   bool running = true;
   while (running) {
     if (!has_pending()) {
-      std::size_t n = mailbox_.try_pop(pending_, kBatch);
+      const std::size_t n = mailbox_.try_pop(pending_, kBatch);
       if (n == 0) {
-        // Idle: give the background its turn, or sleep until a message, its descriptor
-        // or its next timer.
-        int fd = -1;
-        const auto due = background_due(&fd);
-        if (due.count() == 0) {
-          run_background(descriptor_overdue(fd));
-          continue;
-        }
-        unsigned ready = 0;
+        // Idle: the background's turn, or sleep until a message, its descriptor or its
+        // next timer.
         if (stretch_) stretch_->settle();
-        interp_->detach();
-        n = fd >= 0 ? mailbox_.pop_or_ready(pending_, kBatch, due, &fd, 1, &ready)
-                    : mailbox_.pop(pending_, kBatch, due);
-        interp_->attach();
-        if (n == 0) {
-          run_background(ready != 0);  // its descriptor or its timer
-          continue;
-        }
+        idle_step(std::chrono::microseconds(-1), -1);
+        continue;
       }
       pending_next_ = 0;
       pending_end_ = n;
@@ -273,10 +281,7 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
       if (due.count() == 0 || overdue) run_background(overdue);
     }
     // Executors share one GIL: let the others in between batches.
-    if (interp_->mode() == InterpreterMode::multi_executor) {
-      interp_->detach();
-      interp_->attach();
-    }
+    if (interp_->mode() == InterpreterMode::multi_executor) Interpreter::ReleasedGil yield(*interp_);
   }
   while (has_pending()) {  // taken from the mailbox after the stop
     const Envelope e = pending_[pending_next_++];
@@ -319,15 +324,12 @@ std::chrono::microseconds Context::background_due(int* fd) {
 Context::WaitResult Context::sleep_until(Clock::time_point deadline) {
   auto woken = [&] { return stopping_.load(std::memory_order_acquire) || latch_.pending(); };
   PausedStretch paused(stretch_.get());
-  latch_.begin_wait();
-  interp_->detach();
   {
+    WaitingInC waiting(latch_, *interp_);
     std::unique_lock<std::mutex> lock(sleep_mutex_);
     if (deadline == Clock::time_point::max()) sleep_cv_.wait(lock, woken);
     else sleep_cv_.wait_until(lock, deadline, woken);
   }
-  interp_->attach();
-  latch_.end_wait();
   if (stopping_.load(std::memory_order_acquire)) return WaitResult::stopping;
   if (latch_.take_pending()) return WaitResult::interrupted;
   return WaitResult::timed_out;
@@ -374,39 +376,44 @@ Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
       serve_nested(e);
       continue;
     }
-    auto left = deadline == Clock::time_point::max() ? std::chrono::microseconds(-1)
-                : now >= deadline
-                    ? std::chrono::microseconds(0)
-                    : std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) +
-                          std::chrono::microseconds(1);
-    int fds[2];
-    std::size_t nfds = 0;
-    if (fd >= 0) fds[nfds++] = fd;
-    int background_fd = -1;
-    const auto due = background_due(&background_fd);
-    const bool background_ran = due.count() == 0;
-    if (background_ran) {
-      run_background(descriptor_overdue(background_fd));
-      left = std::chrono::microseconds(0);  // then only look at the mailbox
-    } else if (due.count() > 0 && (left.count() < 0 || due < left)) {
-      left = due;
-    }
-    if (background_fd >= 0) fds[nfds++] = background_fd;
-
-    unsigned readable = 0;
-    latch_.begin_wait();
-    interp_->detach();
-    const std::size_t n = nfds ? mailbox_.pop_or_ready(pending_, kBatch, left, fds, nfds, &readable)
-                               : mailbox_.pop(pending_, kBatch, left);
-    interp_->attach();
-    latch_.end_wait();
-    pending_next_ = 0;
-    pending_end_ = n;
-    if (fd >= 0 && (readable & 1u) && fd_ready) *fd_ready = true;
-    const bool background_readable = background_fd >= 0 && ((readable >> (fd >= 0 ? 1 : 0)) & 1u);
-    if (!background_ran && (background_readable || (n == 0 && due.count() > 0)))
-      run_background(background_readable);
+    const auto left = deadline == Clock::time_point::max()
+                          ? std::chrono::microseconds(-1)
+                      : now >= deadline
+                          ? std::chrono::microseconds(0)
+                          : std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) +
+                                std::chrono::microseconds(1);
+    if (idle_step(left, fd) && fd_ready) *fd_ready = true;
   }
+}
+
+bool Context::idle_step(std::chrono::microseconds limit, int fd) {
+  int background_fd = -1;
+  const auto due = background_due(&background_fd);
+  if (due.count() == 0) {  // its turn now, then whatever is queued (no wait)
+    run_background(descriptor_overdue(background_fd));
+    pending_next_ = 0;
+    pending_end_ = mailbox_.try_pop(pending_, kBatch);
+    return false;
+  }
+  const bool timer = due.count() > 0 && (limit.count() < 0 || due <= limit);
+  const auto wait = timer ? due : limit;
+  int fds[2];
+  std::size_t nfds = 0;
+  if (fd >= 0) fds[nfds++] = fd;
+  if (background_fd >= 0) fds[nfds++] = background_fd;
+  unsigned readable = 0;
+  std::size_t n;
+  {
+    WaitingInC waiting(latch_, *interp_);
+    n = nfds ? mailbox_.pop_or_ready(pending_, kBatch, wait, fds, nfds, &readable)
+             : mailbox_.pop(pending_, kBatch, wait);
+  }
+  pending_next_ = 0;
+  pending_end_ = n;
+  const bool fd_ready = fd >= 0 && (readable & 1u);
+  const bool background_ready = background_fd >= 0 && ((readable >> (fd >= 0 ? 1 : 0)) & 1u);
+  if (background_ready || (n == 0 && timer)) run_background(background_ready);
+  return fd_ready;
 }
 
 void Context::serve_nested(const Envelope& e) {

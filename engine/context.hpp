@@ -229,6 +229,11 @@ class Context : public std::enable_shared_from_this<Context> {
   bool descriptor_overdue(int fd) const;
   // How long the background may sleep (see BackgroundWork::due), and its descriptor.
   std::chrono::microseconds background_due(int* fd);
+  // The one idle step of the main loop and of serve_until: the background's turn if it is
+  // due now, else a wait (without the GIL) until an envelope (into pending_), the
+  // background's descriptor or timer (then its turn), `fd`, or `limit` (negative: none).
+  // Returns whether `fd` became readable.
+  bool idle_step(std::chrono::microseconds limit, int fd);
   void answer_with_stop_failure(Ticket ticket);
   void drain();
   std::unique_ptr<Interpreter> finish(const std::string& error);

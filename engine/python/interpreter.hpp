@@ -62,6 +62,18 @@ class Interpreter {
   void detach();  // let it go (no-op when detached)
   bool attached() const { return attached_; }
 
+  // Lets the GIL go for a scope (pybind11's gil_scoped_release).
+  class ReleasedGil {
+   public:
+    explicit ReleasedGil(Interpreter& interp) : interp_(interp) { interp_.detach(); }
+    ~ReleasedGil() { interp_.attach(); }
+    ReleasedGil(const ReleasedGil&) = delete;
+    ReleasedGil& operator=(const ReleasedGil&) = delete;
+
+   private:
+    Interpreter& interp_;
+  };
+
   InterpreterMode mode() const { return mode_; }
   PyInterpreterState* state() const;
   unsigned long thread_ident() const { return thread_ident_; }
