@@ -17,6 +17,7 @@
 #include "nif/bridge/interpreter_state.hpp"
 #include "nif/bridge/request_job.hpp"
 #include "nif/bridge/nif_runtime.hpp"
+#include "nif/bridge/owned_env.hpp"
 #include "nif/beam/scheduler_budget.hpp"
 
 namespace epy::nif {
@@ -95,13 +96,13 @@ bool option_answer_wait(ErlNifEnv* env, ERL_NIF_TERM opts, long* out) {
 // Sends {py_context_ready, Ref, ok | {error, Message}} to the creator, once.
 struct ReadyNotice {
   ErlNifPid pid;
-  ErlNifEnv* env;
+  OwnedEnv env;
   ERL_NIF_TERM ref;
   void send(bool ok, const std::string& error) {
-    ERL_NIF_TERM status = ok ? atoms.ok : error_tuple(env, make_binary(env, error));
-    enif_send(nullptr, &pid, env, enif_make_tuple3(env, atoms.py_context_ready, ref, status));
+    ErlNifEnv* e = env.get();
+    ERL_NIF_TERM status = ok ? atoms.ok : error_tuple(e, make_binary(e, error));
+    enif_send(nullptr, &pid, e, enif_make_tuple3(e, atoms.py_context_ready, ref, status));
   }
-  ~ReadyNotice() { enif_free_env(env); }
 };
 
 ERL_NIF_TERM put(ErlNifEnv* env, ERL_NIF_TERM map, const char* key, ERL_NIF_TERM value) {
@@ -178,8 +179,7 @@ ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
   enif_self(env, &self);
   auto ready = std::make_shared<ReadyNotice>();
   ready->pid = self;
-  ready->env = enif_alloc_env();
-  ready->ref = enif_make_copy(ready->env, argv[0]);
+  ready->ref = enif_make_copy(ready->env.get(), argv[0]);
 
   auto handle = std::make_shared<ContextHandle>(self);
   std::weak_ptr<ContextHandle> weak = handle;

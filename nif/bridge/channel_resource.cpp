@@ -1,4 +1,5 @@
 #include "nif/bridge/channel_resource.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 #include <atomic>
 #include <new>
@@ -43,18 +44,16 @@ std::uint64_t wait_key(const ErlNifPid& pid, ERL_NIF_TERM tag) {
 }  // namespace
 
 ErlangWaiter::ErlangWaiter(const ErlNifPid& p, ERL_NIF_TERM tag, WaitKind k)
-    : pid(p), kind(k), env_(enif_alloc_env()), tag_(enif_make_copy(env_, tag)) {}
+    : pid(p), kind(k), tag_(enif_make_copy(env_.get(), tag)) {}
 
-ErlangWaiter::~ErlangWaiter() { enif_free_env(env_); }
+ErlangWaiter::~ErlangWaiter() = default;
 
 bool ErlangWaiter::notify() {
-  ErlNifEnv* msg_env = enif_alloc_env();
+  OwnedEnv msg_env;
   ERL_NIF_TERM msg = enif_make_tuple2(
-      msg_env, kind == WaitKind::receive ? atoms.py_channel_ready : atoms.py_channel_room,
-      enif_make_copy(msg_env, tag_));
-  const bool sent = enif_send(current_caller_env(), &pid, msg_env, msg) != 0;
-  enif_free_env(msg_env);
-  return sent;  // false: the process is gone
+      msg_env.get(), kind == WaitKind::receive ? atoms.py_channel_ready : atoms.py_channel_room,
+      enif_make_copy(msg_env.get(), tag_));
+  return enif_send(current_caller_env(), &pid, msg_env.get(), msg) != 0;  // false: it is gone  // false: the process is gone
 }
 
 bool open_channel_resource_type(ErlNifEnv* env) {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "channels/channel.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 namespace epy::nif {
 
@@ -31,7 +32,7 @@ class ErlangWaiter final : public channels::ChannelWaiter {
   ErlNifMonitor monitor{};
 
  private:
-  ErlNifEnv* env_;
+  OwnedEnv env_;
   ERL_NIF_TERM tag_;
 };
 

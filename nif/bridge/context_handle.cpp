@@ -63,17 +63,17 @@ ERL_NIF_TERM ContextHandle::refusal(ErlNifEnv* env) {
 }
 
 void ContextHandle::send_stopped(Waiter& w) {
-  enif_send(nullptr, &w.pid, w.env, enif_make_tuple2(w.env, atoms.py_context_stopped, w.ref));
-  enif_free_env(w.env);
+  ErlNifEnv* env = w.env.get();
+  enif_send(nullptr, &w.pid, env, enif_make_tuple2(env, atoms.py_context_stopped, w.ref));
 }
 
 void ContextHandle::notify_when_finished(const ErlNifPid& pid, ERL_NIF_TERM ref) {
-  Waiter w{pid, enif_alloc_env(), 0};
-  w.ref = enif_make_copy(w.env, ref);
+  Waiter w{pid, OwnedEnv(), 0};
+  w.ref = enif_make_copy(w.env.get(), ref);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!finished_) {
-      waiters_.push_back(w);
+      waiters_.push_back(std::move(w));
       return;
     }
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/context.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 namespace epy::nif {
 
@@ -50,7 +51,7 @@ class ContextHandle {
  private:
   struct Waiter {
     ErlNifPid pid;
-    ErlNifEnv* env;
+    OwnedEnv env;
     ERL_NIF_TERM ref;
   };
   void send_stopped(Waiter& w);

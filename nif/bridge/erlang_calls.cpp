@@ -6,33 +6,14 @@
 
 namespace epy::nif {
 
-ErlangCallWaiter::ErlangCallWaiter(Context* context) : context_(context), env_(enif_alloc_env()) {}
-
-ErlangCallWaiter::~ErlangCallWaiter() { enif_free_env(env_); }
-
 void ErlangCallWaiter::deliver(ERL_NIF_TERM result) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (done_) return;
-  result_ = enif_make_copy(env_, result);
-  done_ = true;
-  if (context_) context_->wake();
-  else cv_.notify_all();
-}
-
-bool ErlangCallWaiter::done() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return done_;
-}
-
-bool ErlangCallWaiter::wait_until(std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  cv_.wait_until(lock, deadline, [&] { return done_; });
-  return done_;
-}
-
-void ErlangCallWaiter::detach() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  context_ = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (answered_) return;
+    answered_ = true;
+    result_ = enif_make_copy(env_.get(), result);
+  }
+  signal_.fire();
 }
 
 void ErlangCalls::set_handler(const ErlNifPid* pid, long timeout_ms) {

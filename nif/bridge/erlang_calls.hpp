@@ -9,6 +9,9 @@
 
 #include <erl_nif.h>
 
+#include "engine/wake_signal.hpp"
+#include "nif/bridge/owned_env.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -17,34 +20,30 @@
 #include <string>
 #include <unordered_map>
 
-namespace epy {
-class Context;
-}
 
 namespace epy::nif {
 
-// One call waiting for its answer.
+// One call waiting for its answer (on a context's thread or a plain Python thread).
 class ErlangCallWaiter {
  public:
-  explicit ErlangCallWaiter(Context* context);
-  ~ErlangCallWaiter();
-
-  // callback_reply: keep the answer (copied into our env) and wake the waiter.
+  // callback_reply: keep the answer (copied into our env), once, and wake the waiter.
   void deliver(ERL_NIF_TERM result);
-  bool done();
-  bool wait_until(std::chrono::steady_clock::time_point deadline);  // plain threads
-  void detach();  // the waiter stops waiting: deliver() must not wake its context any more
+  // The caller, GIL held: until the answer came or the deadline (see WakeSignal).
+  Context::WaitResult wait_until(Context::Clock::time_point deadline) {
+    return signal_.wait_until(deadline);
+  }
+  void detach() { signal_.detach(); }  // the caller stopped waiting
 
-  ErlNifEnv* env() { return env_; }
-  ERL_NIF_TERM result() { return result_; }
+  // The answer, once the wait said ready.
+  ErlNifEnv* env() { return env_.get(); }
+  ERL_NIF_TERM result() const { return result_; }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  Context* context_;
-  ErlNifEnv* env_;
+  WakeSignal signal_;
+  std::mutex mutex_;  // one answer, even if the Erlang side answered twice
+  OwnedEnv env_;
   ERL_NIF_TERM result_ = 0;
-  bool done_ = false;
+  bool answered_ = false;
 };
 
 class ErlangCalls {

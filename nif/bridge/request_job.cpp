@@ -1,6 +1,7 @@
 #include "engine/python/python.hpp"
 
 #include "nif/bridge/request_job.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 #include "engine/python/error.hpp"
 #include "nif/bridge/atoms.hpp"
@@ -17,9 +18,9 @@ ModuleState* state_of(Interpreter& interp) { return interpreter_state(interp).st
 
 }  // namespace
 
-RequestJob::RequestJob() : env_(enif_alloc_env()) {}
+RequestJob::RequestJob() : env_(owned_env_.get()) {}
 
-RequestJob::~RequestJob() { enif_free_env(env_); }
+RequestJob::~RequestJob() = default;
 
 void RequestJob::prepare_call(ErlNifEnv* caller_env, const ErlNifPid& caller, ERL_NIF_TERM ref,
                           ERL_NIF_TERM module, ERL_NIF_TERM function, ERL_NIF_TERM args,
@@ -171,12 +172,12 @@ void RequestJob::fail(const Failure& failure, ReplyGate& gate) {
   if (gate.claim() == Delivery::drop || !reply_) return;
   // The context thread may be using env_ right now (see Job::fail): answer from an env of
   // our own, reading only the request's identity.
-  ErlNifEnv* env = enif_alloc_env();
+  OwnedEnv owned;
+  ErlNifEnv* env = owned.get();
   ERL_NIF_TERM ref = enif_make_copy(env, ref_);
   enif_send(current_caller_env(), &caller_, env,
             enif_make_tuple3(env, task_ ? atoms.async_result : atoms.py_result, ref,
                              failure_term(env, failure)));
-  enif_free_env(env);
 }
 
 void RequestJob::send(ERL_NIF_TERM result) {

@@ -15,6 +15,7 @@
 #include "engine/python/interpreter.hpp"
 #include "engine/request_table.hpp"
 #include "nif/bridge/module_state.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 namespace epy::nif {
 
@@ -86,7 +87,8 @@ class RequestJob final : public Job {
   std::atomic<std::uint64_t> sync_{0};  // generation << 8 | SyncState
   ERL_NIF_TERM answer_ = 0;
 
-  ErlNifEnv* env_;
+  OwnedEnv owned_env_;
+  ErlNifEnv* env_;  // owned_env_.get()
   ErlNifPid caller_{};
   bool reply_ = true;
   bool task_ = false;

@@ -1,6 +1,7 @@
 #include "engine/python/python.hpp"
 
 #include "nif/bridge/state_codec.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 #include "nif/bridge/convert.hpp"
 
@@ -9,18 +10,7 @@ namespace epy::nif {
 namespace {
 
 // A process-independent env per thread for Python-side conversions, cleared after use.
-class ScratchEnv {
- public:
-  ScratchEnv() : env_(enif_alloc_env()) {}
-  ~ScratchEnv() { enif_free_env(env_); }
-  ErlNifEnv* get() { return env_; }
-  void clear() { enif_clear_env(env_); }
-
- private:
-  ErlNifEnv* env_;
-};
-
-thread_local ScratchEnv t_scratch;
+thread_local OwnedEnv t_scratch;
 
 bool encode_term(ErlNifEnv* env, ERL_NIF_TERM term, StateValue* out) {
   ErlNifSInt64 i;

@@ -1,4 +1,5 @@
 #include "nif/bridge/state_subscriptions.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 #include <algorithm>
 
@@ -103,7 +104,8 @@ void StateSubscriptions::state_changed(const std::string& key, const StateValue*
   auto k = by_key_.find(key);
   if (k == by_key_.end()) return;
   for (ERL_NIF_TERM pid_term : k->second) {
-    ErlNifEnv* env = enif_alloc_env();
+    OwnedEnv owned;
+    ErlNifEnv* env = owned.get();
     ERL_NIF_TERM change =
         value ? enif_make_tuple2(env, enif_make_atom(env, "set"), decode_state(env, *value))
               : enif_make_atom(env, "deleted");
@@ -111,7 +113,6 @@ void StateSubscriptions::state_changed(const std::string& key, const StateValue*
     ErlNifPid pid;
     pid.pid = pid_term;
     enif_send(current_caller_env(), &pid, env, msg);
-    enif_free_env(env);
   }
 }
 

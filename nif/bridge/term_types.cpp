@@ -2,6 +2,7 @@
 #include "engine/python/python.hpp"
 
 #include "nif/bridge/term_types.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 namespace epy::nif {
 
@@ -31,16 +32,12 @@ PyObject* format_term(ERL_NIF_TERM term) {
 }
 
 PyObject* format_etf(PyObject* etf) {
-  ErlNifEnv* env = enif_alloc_env();
+  OwnedEnv env;
   ERL_NIF_TERM term;
-  PyObject* text;
-  if (enif_binary_to_term(env, reinterpret_cast<const unsigned char*>(PyBytes_AS_STRING(etf)),
+  if (enif_binary_to_term(env.get(), reinterpret_cast<const unsigned char*>(PyBytes_AS_STRING(etf)),
                           size_t(PyBytes_GET_SIZE(etf)), &term, 0))
-    text = format_term(term);
-  else
-    text = PyUnicode_FromString("?");
-  enif_free_env(env);
-  return text;
+    return format_term(term);
+  return PyUnicode_FromString("?");
 }
 
 // ---- erlang.Atom ---------------------------------------------------------------------

@@ -7,9 +7,10 @@
 #include <cmath>
 #include <memory>
 
-#include "channels/thread_waiter.hpp"
 #include "engine/context.hpp"
+#include "engine/python/deadline.hpp"
 #include "engine/wait_error.hpp"
+#include "engine/wake_signal.hpp"
 #include "nif/bridge/channel_object.hpp"
 #include "nif/bridge/channel_payload.hpp"
 #include "nif/bridge/convert.hpp"
@@ -23,21 +24,15 @@ using channels::Channel;
 using channels::Payload;
 using Clock = Context::Clock;
 
-// A receiver on a context's thread: woken through the context's mailbox.
-class ContextWaiter final : public channels::ChannelWaiter {
+// A receiver (or a sender waiting for room) on a context's thread, which keeps serving
+// its mailbox meanwhile, or on a plain Python thread: see WakeSignal.
+class SignalWaiter final : public channels::ChannelWaiter {
  public:
-  explicit ContextWaiter(Context* context) : context_(context) {}
   bool notify() override {
-    fired_.store(true, std::memory_order_release);
-    context_->wake();
+    signal.fire();
     return true;
   }
-  bool fired() const { return fired_.load(std::memory_order_acquire); }
-  void rearm() { fired_.store(false, std::memory_order_relaxed); }
-
- private:
-  Context* context_;
-  std::atomic<bool> fired_{false};
+  WakeSignal signal;
 };
 
 // A receiver in an event loop: an eventfd the loop watches (loop.add_reader).
@@ -61,20 +56,6 @@ PyObject* raise_closed(ModuleState* st) {
   return nullptr;
 }
 
-// timeout None: no deadline; a number >= 0: seconds.
-bool deadline_of(PyObject* timeout, Clock::time_point* out) {
-  *out = Clock::time_point::max();
-  if (!timeout || timeout == Py_None) return true;
-  const double seconds = PyFloat_AsDouble(timeout);
-  if (seconds == -1.0 && PyErr_Occurred()) return false;
-  if (std::isnan(seconds) || seconds < 0) {
-    PyErr_SetString(PyExc_ValueError, "timeout must be None or a non-negative number of seconds");
-    return false;
-  }
-  if (seconds < 1e9)
-    *out = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  return true;
-}
 
 // The message's term as a Python object; the message is freed (its environment pooled).
 PyObject* take(ModuleState* st, Payload& message) {
@@ -94,11 +75,11 @@ bool make_message(ModuleState* st, PyObject* obj, Payload* out) {
   return true;
 }
 
-// Raises for a wait in the context that ended other than by its own condition.
-bool wait_ok(Context::WaitResult r, const char* what) {
+// Raises for a wait that ended other than by its own condition.
+bool wait_ok(Context::WaitResult r, const char* timeout_message) {
   if (raise_if_cut_short(r)) return false;
   if (r == Context::WaitResult::timed_out) {
-    PyErr_Format(PyExc_TimeoutError, "%s timed out", what);
+    PyErr_SetString(PyExc_TimeoutError, timeout_message);
     return false;
   }
   return true;
@@ -128,18 +109,7 @@ PyObject* receive_until(PyObject* self, Clock::time_point deadline) {
     case Channel::ReceiveResult::closed: return raise_closed(st);
     case Channel::ReceiveResult::empty: break;
   }
-  Context* context = Context::current();
-  if (!context) {  // a plain thread: sleep without the GIL
-    channels::BlockingResult r;
-    Py_BEGIN_ALLOW_THREADS
-    r = channels::receive_blocking(ch, &message, deadline);
-    Py_END_ALLOW_THREADS
-    if (r == channels::BlockingResult::done) return take(st, message);
-    if (r == channels::BlockingResult::closed) return raise_closed(st);
-    PyErr_SetString(PyExc_TimeoutError, "channel receive timed out");
-    return nullptr;
-  }
-  ContextWaiter waiter(context);
+  SignalWaiter waiter;
   ReceiverGuard guard(ch, &waiter, false);
   for (;;) {
     switch (ch.receive_or_wait(&message, &waiter)) {
@@ -147,10 +117,8 @@ PyObject* receive_until(PyObject* self, Clock::time_point deadline) {
       case Channel::WaitResult::closed: return raise_closed(st);
       case Channel::WaitResult::waiting: break;
     }
-    // The context serves its mailbox meanwhile; the channel wakes it through it.
-    if (!wait_ok(context->serve_until([&] { return waiter.fired(); }, deadline), "channel receive"))
-      return nullptr;
-    waiter.rearm();
+    if (!wait_ok(waiter.signal.wait_until(deadline), "channel receive timed out")) return nullptr;
+    waiter.signal.rearm();
   }
 }
 
@@ -162,18 +130,7 @@ PyObject* send_until(PyObject* self, Payload& message, Clock::time_point deadlin
     case Channel::SendResult::closed: return raise_closed(st);
     case Channel::SendResult::full: break;
   }
-  Context* context = Context::current();
-  if (!context) {
-    channels::BlockingResult r;
-    Py_BEGIN_ALLOW_THREADS
-    r = channels::send_blocking(ch, message, deadline);
-    Py_END_ALLOW_THREADS
-    if (r == channels::BlockingResult::done) Py_RETURN_NONE;
-    if (r == channels::BlockingResult::closed) return raise_closed(st);
-    PyErr_SetString(PyExc_TimeoutError, "channel send timed out (the channel stayed full)");
-    return nullptr;
-  }
-  ContextWaiter waiter(context);
+  SignalWaiter waiter;
   ReceiverGuard guard(ch, &waiter, true);
   for (;;) {
     switch (ch.send_or_wait(message, &waiter)) {
@@ -181,9 +138,10 @@ PyObject* send_until(PyObject* self, Payload& message, Clock::time_point deadlin
       case Channel::SendResult::closed: return raise_closed(st);
       case Channel::SendResult::full: break;
     }
-    if (!wait_ok(context->serve_until([&] { return waiter.fired(); }, deadline), "channel send"))
+    if (!wait_ok(waiter.signal.wait_until(deadline),
+                 "channel send timed out (the channel stayed full)"))
       return nullptr;
-    waiter.rearm();
+    waiter.signal.rearm();
   }
 }
 
@@ -233,7 +191,7 @@ PyObject* channel_send(PyObject* self, PyObject* args, PyObject* kwargs) {
     return nullptr;
   Clock::time_point deadline;
   Payload message;
-  if (!deadline_of(timeout, &deadline) || !make_message(state_of(self), obj, &message)) return nullptr;
+  if (!deadline_of(timeout, "timeout", &deadline) || !make_message(state_of(self), obj, &message)) return nullptr;
   return send_until(self, message, deadline);
 }
 
@@ -253,7 +211,7 @@ PyObject* channel_receive(PyObject* self, PyObject* args, PyObject* kwargs) {
   PyObject* timeout = Py_None;
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O", const_cast<char**>(names), &timeout)) return nullptr;
   Clock::time_point deadline;
-  if (!deadline_of(timeout, &deadline)) return nullptr;
+  if (!deadline_of(timeout, "timeout", &deadline)) return nullptr;
   return receive_until(self, deadline);
 }
 

@@ -8,6 +8,7 @@
 
 #include "engine/context.hpp"
 #include "engine/wait_error.hpp"
+#include "engine/python/deadline.hpp"
 #include "engine/python/loop_driver.hpp"
 
 namespace epy::nif {
@@ -18,26 +19,6 @@ using std::chrono::microseconds;
 
 LoopDriver* driver_of(Context* context) {
   return context ? dynamic_cast<LoopDriver*>(context->background()) : nullptr;
-}
-
-Context::Clock::time_point deadline_after(double seconds) {
-  if (seconds < 0) return Context::Clock::time_point::max();
-  if (seconds > 1e9) seconds = 1e9;  // about 30 years: as good as never
-  return Context::Clock::now() +
-         std::chrono::duration_cast<Context::Clock::duration>(std::chrono::duration<double>(seconds));
-}
-
-bool seconds_of(PyObject* obj, const char* what, double* out) {
-  *out = PyFloat_AsDouble(obj);
-  if (*out == -1.0 && PyErr_Occurred()) {
-    PyErr_Format(PyExc_TypeError, "%s must be a number, not %.100s", what, Py_TYPE(obj)->tp_name);
-    return false;
-  }
-  if (std::isnan(*out)) {
-    PyErr_Format(PyExc_ValueError, "%s must not be NaN", what);
-    return false;
-  }
-  return true;
 }
 
 }  // namespace

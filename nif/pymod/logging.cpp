@@ -3,6 +3,7 @@
 #include "engine/python/python.hpp"
 
 #include "nif/bridge/convert.hpp"
+#include "nif/bridge/owned_env.hpp"
 #include "nif/bridge/log_sink.hpp"
 #include "nif/bridge/module_state.hpp"
 #include "nif/pymod/method_table.hpp"
@@ -33,7 +34,8 @@ PyObject* erlang_log(PyObject* module, PyObject* const* args, Py_ssize_t nargs) 
   }
   if (levelno < log_level()) Py_RETURN_FALSE;
   ModuleState* st = module_state_of(module);
-  ErlNifEnv* env = enif_alloc_env();
+  OwnedEnv owned;
+  ErlNifEnv* env = owned.get();
   ERL_NIF_TERM name, message, file, function;
   bool sent = false;
   if (to_term(st, env, args[1], &name) && to_term(st, env, args[2], &message) &&
@@ -45,7 +47,6 @@ PyObject* erlang_log(PyObject* module, PyObject* const* args, Py_ssize_t nargs) 
     sent = send_log(env, enif_make_tuple5(env, enif_make_atom(env, "py_log"), level_atom(env, levelno),
                                           name, message, meta));
   }
-  enif_free_env(env);
   if (PyErr_Occurred()) return nullptr;
   return PyBool_FromLong(sent);
 }

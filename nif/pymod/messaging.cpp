@@ -1,6 +1,7 @@
 #include "engine/python/python.hpp"
 
 #include "nif/pymod/messaging.hpp"
+#include "nif/bridge/owned_env.hpp"
 #include "nif/pymod/method_table.hpp"
 
 #include "engine/context.hpp"
@@ -18,16 +19,8 @@ namespace {
 
 ErlangCalls& erlang_calls() { return global_nif_runtime().erlang_calls; }
 
-// An env of its own for one outgoing message; freed when the message is sent.
-class MessageEnv {
- public:
-  MessageEnv() : env_(enif_alloc_env()) {}
-  ~MessageEnv() { enif_free_env(env_); }
-  ErlNifEnv* get() { return env_; }
-
- private:
-  ErlNifEnv* env_;
-};
+// An env of its own for one outgoing message.
+using MessageEnv = OwnedEnv;
 
 bool text_of(PyObject* obj, const char* what, std::string* out) {
   if (!PyUnicode_Check(obj)) {
@@ -155,7 +148,7 @@ PyObject* py_call(PyObject* module, PyObject* const* args, Py_ssize_t nargs) {
   }
 
   Context* context = Context::current();
-  auto waiter = std::make_shared<ErlangCallWaiter>(context);
+  auto waiter = std::make_shared<ErlangCallWaiter>();
   {
     MessageEnv env;
     ERL_NIF_TERM list = enif_make_list(env.get(), 0);
@@ -177,18 +170,11 @@ PyObject* py_call(PyObject* module, PyObject* const* args, Py_ssize_t nargs) {
       return nullptr;
     }
     // Wait for the answer. A context keeps serving its mailbox meanwhile: the function
-    // may call back into it. The calling request's own timeout bounds the wait there.
-    Context::WaitResult result;
-    if (context) {
-      result = context->serve_until([&] { return waiter->done(); }, Context::Clock::time_point::max());
-    } else {
-      const auto deadline =
-          std::chrono::steady_clock::now() + std::chrono::milliseconds(erlang_calls().timeout_ms());
-      PyThreadState* saved = PyEval_SaveThread();
-      const bool done = waiter->wait_until(deadline);
-      PyEval_RestoreThread(saved);
-      result = done ? Context::WaitResult::ready : Context::WaitResult::timed_out;
-    }
+    // may call back into it. The calling request's own timeout bounds the wait there;
+    // a plain thread waits at most default_timeout.
+    const Context::WaitResult result = waiter->wait_until(
+        context ? Context::Clock::time_point::max()
+                : Context::Clock::now() + std::chrono::milliseconds(erlang_calls().timeout_ms()));
     erlang_calls().remove_waiter(token);
     if (raise_if_cut_short(result)) return nullptr;
     if (result == Context::WaitResult::timed_out) {

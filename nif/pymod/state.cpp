@@ -1,6 +1,8 @@
 #include "engine/python/python.hpp"
 
 #include "nif/pymod/state.hpp"
+
+#include "engine/python/deadline.hpp"
 #include "nif/pymod/method_table.hpp"
 
 #include <cmath>
@@ -137,17 +139,8 @@ PyObject* py_state_wait(PyObject* module, PyObject* const* args, Py_ssize_t narg
   if (!arity("state_wait", nargs, 1, 2)) return nullptr;
   std::string key;
   if (!state_key(args[0], &key)) return nullptr;
-  auto deadline = Context::Clock::time_point::max();
-  if (nargs == 2 && args[1] != Py_None) {
-    const double seconds = PyFloat_AsDouble(args[1]);
-    if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
-    if (!std::isfinite(seconds) || seconds < 0) {
-      PyErr_SetString(PyExc_ValueError, "timeout must be a non-negative number of seconds");
-      return nullptr;
-    }
-    deadline = Context::Clock::now() +
-               std::chrono::duration_cast<Context::Clock::duration>(std::chrono::duration<double>(seconds));
-  }
+  Deadline deadline;
+  if (!deadline_of(nargs == 2 ? args[1] : nullptr, "timeout", &deadline)) return nullptr;
   const Context::WaitResult result = wait_for_state_change(store(), key, deadline);
   if (raise_if_cut_short(result)) return nullptr;
   if (result == Context::WaitResult::timed_out) {
