@@ -119,19 +119,19 @@ call(Target, Module, Function, Args, Kwargs, Timeout) ->
     call_in(Target, Module, Function, Args, Kwargs, Timeout).
 
 call_in(Target, Module, Function, Args, Kwargs, Timeout) ->
-    on(Target, fun(Ctx) -> py_context:call(Ctx, Module, Function, Args, Kwargs, Timeout) end).
+    on(Target, fun(Ctx) -> py_request:call(Ctx, Module, Function, Args, Kwargs, Timeout) end).
 
 %% @doc Evaluates a Python expression in the caller's context.
 -spec eval(unicode:chardata()) -> py_context:result().
 eval(Code) ->
-    on(default, fun(Ctx) -> py_context:eval(Ctx, Code, #{}, default_timeout()) end).
+    on(default, fun(Ctx) -> py_request:eval(Ctx, Code, #{}, default_timeout()) end).
 
 %% @doc eval(Code, Locals), or eval(CtxOrPool, Code).
 -spec eval(unicode:chardata() | target(), map() | unicode:chardata()) -> py_context:result().
 eval(Code, Locals) when is_map(Locals) ->
-    on(default, fun(Ctx) -> py_context:eval(Ctx, Code, Locals, default_timeout()) end);
+    on(default, fun(Ctx) -> py_request:eval(Ctx, Code, Locals, default_timeout()) end);
 eval(Target, Code) when is_pid(Target); is_atom(Target) ->
-    on(Target, fun(Ctx) -> py_context:eval(Ctx, Code, #{}, default_timeout()) end);
+    on(Target, fun(Ctx) -> py_request:eval(Ctx, Code, #{}, default_timeout()) end);
 eval(_Code, Locals) ->
     {error, {badarg, Locals}}.
 
@@ -144,12 +144,12 @@ eval(Target, Code, Locals) ->
 eval(_Target, _Code, Locals, _Timeout) when not is_map(Locals) ->
     {error, {badarg, Locals}};
 eval(Target, Code, Locals, Timeout) ->
-    on(Target, fun(Ctx) -> py_context:eval(Ctx, Code, Locals, Timeout) end).
+    on(Target, fun(Ctx) -> py_request:eval(Ctx, Code, Locals, Timeout) end).
 
 %% @doc Executes Python statements in the caller's context.
 -spec exec(unicode:chardata()) -> ok | {error, term()}.
 exec(Code) ->
-    on(default, fun(Ctx) -> py_context:exec(Ctx, Code, default_timeout()) end).
+    on(default, fun(Ctx) -> py_request:exec(Ctx, Code, default_timeout()) end).
 
 -spec exec(target(), unicode:chardata()) -> ok | {error, term()}.
 exec(Target, Code) ->
@@ -157,7 +157,7 @@ exec(Target, Code) ->
 
 -spec exec(target(), unicode:chardata(), timeout()) -> ok | {error, term()}.
 exec(Target, Code, Timeout) ->
-    on(Target, fun(Ctx) -> py_context:exec(Ctx, Code, Timeout) end).
+    on(Target, fun(Ctx) -> py_request:exec(Ctx, Code, Timeout) end).
 
 %%% ------------------------------------------------------------------------------------
 %%% Asynchronous calls
@@ -183,7 +183,7 @@ spawn_call(Target, Module, Function, Args, Kwargs) ->
 spawn_in(Target, Module, Function, Args, Kwargs) ->
     Ref = make_ref(),
     Submitted = on(Target, fun(Ctx) ->
-                                   py_context:submit_call(Ctx, Ref, Module, Function, Args, Kwargs)
+                                   py_request:submit_call(Ctx, Ref, Module, Function, Args, Kwargs)
                            end),
     case Submitted of
         ok -> Ref;
@@ -199,7 +199,7 @@ await(Ref) ->
 %% and its late reply never lingers in the caller's mailbox.
 -spec await(reference(), timeout()) -> py_context:result().
 await(Ref, Timeout) when is_reference(Ref) ->
-    py_context:await(Ref, Timeout);
+    py_request:await(Ref, Timeout);
 await(Ref, _) ->
     {error, {badarg, Ref}}.
 
@@ -220,7 +220,7 @@ cast(Target, Module, Function, Args, Kwargs) ->
     cast_in(Target, Module, Function, Args, Kwargs).
 
 cast_in(Target, Module, Function, Args, Kwargs) ->
-    on(Target, fun(Ctx) -> py_context:cast(Ctx, Module, Function, Args, Kwargs) end).
+    on(Target, fun(Ctx) -> py_request:cast(Ctx, Module, Function, Args, Kwargs) end).
 
 %%% ------------------------------------------------------------------------------------
 %%% Contexts and pools

@@ -12,6 +12,8 @@
 %% close, iteration).
 -module(py_channel).
 
+-include("erlang_python.hrl").
+
 -export([new/0]).
 -export([new/1]).
 -export([send/2]).
@@ -26,7 +28,6 @@
 
 -opaque channel() :: reference().
 
--define(IS_TIMEOUT(T), (T =:= infinity orelse (is_integer(T) andalso T >= 0))).
 
 %% @doc A new unbounded channel.
 -spec new() -> {ok, channel()}.

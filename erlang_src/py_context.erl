@@ -8,6 +8,8 @@
 -module(py_context).
 -behaviour(gen_server).
 
+-include("erlang_python.hrl").
+
 %% Lifecycle
 -export([start_link/2]).
 -export([start_link/3]).
@@ -51,7 +53,6 @@
                 pool :: undefined | {atom(), pos_integer()}}).
 
 -define(START_TIMEOUT, 60000).
--define(IS_TIMEOUT(T), (T =:= infinity orelse (is_integer(T) andalso T >= 0))).
 -define(STOP_TIMEOUT, 9000).
 
 %%% ------------------------------------------------------------------------------------
@@ -85,120 +86,54 @@ info(Ctx) ->
     py_nif:context_info(Ctx).
 
 %%% ------------------------------------------------------------------------------------
-%%% Requests
+%%% Requests (the code that waits for answers runs in the caller: see py_request)
 %%% ------------------------------------------------------------------------------------
 
 -spec exec(context(), code()) -> ok | {error, term()}.
 exec(Ctx, Code) ->
-    exec(Ctx, Code, py:default_timeout()).
+    py_request:exec(Ctx, Code, py:default_timeout()).
 
 -spec exec(context(), code(), timeout()) -> ok | {error, term()}.
-exec(_Ctx, _Code, Timeout) when not ?IS_TIMEOUT(Timeout) ->
-    {error, {badarg, Timeout}};
 exec(Ctx, Code, Timeout) ->
-    case to_code(Code) of
-        {ok, Bin} ->
-            Ref = make_ref(),
-            case py_nif:exec(Ctx, Ref, Bin) of
-                ok -> receive {py_result, Ref, Result} -> Result
-                      after Timeout -> give_up(Ctx, Ref)
-                      end;
-                {py_result, Ref, Result} -> Result;
-                Error -> Error
-            end;
-        Error ->
-            Error
-    end.
+    py_request:exec(Ctx, Code, Timeout).
 
 -spec eval(context(), code()) -> result().
 eval(Ctx, Code) ->
-    eval(Ctx, Code, #{}, py:default_timeout()).
+    py_request:eval(Ctx, Code, #{}, py:default_timeout()).
 
 -spec eval(context(), code(), map()) -> result().
 eval(Ctx, Code, Locals) ->
-    eval(Ctx, Code, Locals, py:default_timeout()).
+    py_request:eval(Ctx, Code, Locals, py:default_timeout()).
 
 -spec eval(context(), code(), map(), timeout()) -> result().
-eval(_Ctx, _Code, _Locals, Timeout) when not ?IS_TIMEOUT(Timeout) ->
-    {error, {badarg, Timeout}};
 eval(Ctx, Code, Locals, Timeout) ->
-    case to_code(Code) of
-        {ok, Bin} ->
-            Ref = make_ref(),
-            case py_nif:eval(Ctx, Ref, Bin, Locals) of
-                ok -> receive {py_result, Ref, Result} -> Result
-                      after Timeout -> give_up(Ctx, Ref)
-                      end;
-                {py_result, Ref, Result} -> Result;
-                Error -> Error
-            end;
-        Error ->
-            Error
-    end.
+    py_request:eval(Ctx, Code, Locals, Timeout).
 
 -spec call(context(), atom() | binary(), atom() | binary(), list()) -> result().
 call(Ctx, Module, Function, Args) ->
-    call(Ctx, Module, Function, Args, #{}, py:default_timeout()).
+    py_request:call(Ctx, Module, Function, Args, #{}, py:default_timeout()).
 
 -spec call(context(), atom() | binary(), atom() | binary(), list(), map()) -> result().
 call(Ctx, Module, Function, Args, Kwargs) ->
-    call(Ctx, Module, Function, Args, Kwargs, py:default_timeout()).
+    py_request:call(Ctx, Module, Function, Args, Kwargs, py:default_timeout()).
 
 -spec call(context(), atom() | binary(), atom() | binary(), list(), map(), timeout()) -> result().
-call(_Ctx, _Module, _Function, _Args, _Kwargs, Timeout) when not ?IS_TIMEOUT(Timeout) ->
-    {error, {badarg, Timeout}};
 call(Ctx, Module, Function, Args, Kwargs, Timeout) ->
-    Ref = make_ref(),
-    case py_nif:call(Ctx, Ref, Module, Function, Args, Kwargs) of
-        ok -> receive {py_result, Ref, Result} -> Result
-              after Timeout -> give_up(Ctx, Ref)
-              end;
-        {py_result, Ref, Result} -> Result;  % answered while the NIF waited
-        Error -> Error
-    end.
+    py_request:call(Ctx, Module, Function, Args, Kwargs, Timeout).
 
 -spec cast(context(), atom() | binary(), atom() | binary(), list(), map()) -> ok | {error, term()}.
 cast(Ctx, Module, Function, Args, Kwargs) ->
-    py_nif:cast(Ctx, Module, Function, Args, Kwargs).
+    py_request:cast(Ctx, Module, Function, Args, Kwargs).
 
-%% @doc Submits a call whose result arrives later as {py_result, Ref, Result}; a request
-%% that cannot even be queued still answers that way, so await/2 sees every outcome.
+%% @doc Submits a call whose result arrives later as {py_result, Ref, Result}.
 -spec submit_call(context(), reference(), atom() | binary(), atom() | binary(), list(), map()) -> ok.
 submit_call(Ctx, Ref, Module, Function, Args, Kwargs) ->
-    case py_nif:call_async(Ctx, Ref, Module, Function, Args, Kwargs) of
-        ok -> ok;
-        Error -> self() ! {py_result, Ref, Error}, ok
-    end.
+    py_request:submit_call(Ctx, Ref, Module, Function, Args, Kwargs).
 
-%% @doc Waits for the result of a submitted request. On timeout the request is cancelled
-%% (interrupted in Python if it runs) and no late reply is left in the mailbox.
+%% @doc Waits for the result of a submitted request (see py_request:await/2).
 -spec await(reference(), timeout()) -> result() | ok.
-await(_Ref, Timeout) when not ?IS_TIMEOUT(Timeout) ->
-    {error, {badarg, Timeout}};
 await(Ref, Timeout) ->
-    receive {py_result, Ref, Result} -> Result
-    after Timeout -> give_up(all, Ref)
-    end.
-
-%% The caller stops waiting for Ref. Either the request is cancelled (nothing will be
-%% sent) or its reply has already been sent, in which case it is taken from the mailbox.
-give_up(Where, Ref) ->
-    case py_nif:cancel(Where, Ref) of
-        cancelled -> {error, timeout};
-        not_pending -> receive {py_result, Ref, Result} -> Result
-                       after 0 -> {error, timeout}
-                       end
-    end.
-
-to_code(Code) when is_binary(Code) ->
-    {ok, Code};
-to_code(Code) ->
-    try unicode:characters_to_binary(Code) of
-        Bin when is_binary(Bin) -> {ok, Bin};
-        _ -> {error, {badarg, code}}
-    catch
-        error:_ -> {error, {badarg, code}}
-    end.
+    py_request:await(Ref, Timeout).
 
 %%% ------------------------------------------------------------------------------------
 %%% Modes

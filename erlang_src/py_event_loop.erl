@@ -13,6 +13,8 @@
 %% module or function, bad arguments, a full context) reports its error the same way.
 -module(py_event_loop).
 
+-include("erlang_python.hrl").
+
 -export([run/3]).
 -export([run/4]).
 -export([run/5]).
@@ -30,7 +32,6 @@
 -type target() :: pid() | py_context_router:pool().
 -type result() :: {ok, term()} | {error, term()}.
 
--define(IS_TIMEOUT(T), (T =:= infinity orelse (is_integer(T) andalso T >= 0))).
 
 %% @doc Runs Module.Function(*Args) as a task and waits for its result (at most the
 %% default timeout, py:default_timeout/0).

@@ -138,28 +138,21 @@ class TestBackground : public BackgroundWork {
   bool busy_;
 };
 
-class Background : public ::testing::TestWithParam<InterpreterMode> {
+class Background : public ContextFixture {
  protected:
+  void adjust(ContextConfig& config) override {
+    config.start_task = [this](Interpreter&, PyObject* awaitable, PyObject* on_done) {
+      return start_later(tasks_, awaitable, on_done);
+    };
+  }
   void SetUp() override {
-    started_ = start_context(GetParam(), 1024, 1, [this](ContextConfig& config) {
-      config.start_task = [this](Interpreter&, PyObject* awaitable, PyObject* on_done) {
-        return start_later(tasks_, awaitable, on_done);
-      };
-    });
-    ASSERT_TRUE(started_.ok) << started_.error;
-    ctx_ = started_.context;
+    ContextFixture::SetUp();
     ASSERT_EQ(pipe2(pipe_, O_NONBLOCK), 0);  // the background only ever reads what is there
   }
   void TearDown() override {
     stop();
     close(pipe_[0]);
     close(pipe_[1]);
-  }
-  void stop() {
-    if (!ctx_) return;
-    ctx_->stop({FailureKind::shutting_down, {}});
-    EXPECT_TRUE(ctx_->wait_stopped(10s));
-    ctx_.reset();
   }
 
   // Installs a TestBackground on the context, from its own thread, and defines later().
@@ -195,9 +188,6 @@ class Background : public ::testing::TestWithParam<InterpreterMode> {
     return pred();
   }
 
-  StartedContext started_;
-  std::shared_ptr<Context> ctx_;
-  Inbox inbox_;
   TaskList tasks_;
   TestBackground::Counters counters_;
   int pipe_[2] = {-1, -1};
@@ -392,8 +382,7 @@ TEST_P(Background, AWaitEndsWhenItsDescriptorIsReadable) {
   EXPECT_EQ(o->value, "'timed_out'");
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, Background, ::testing::ValuesIn(available_modes()),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes, Background, ::testing::ValuesIn(available_modes()), mode_name);
 
 }  // namespace
 }  // namespace epy::test

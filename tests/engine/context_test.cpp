@@ -7,34 +7,7 @@ using namespace std::chrono_literals;
 namespace epy::test {
 namespace {
 
-class ContextTest : public ::testing::TestWithParam<InterpreterMode> {
- protected:
-  void SetUp() override {
-    started_ = start_context(GetParam());
-    ASSERT_TRUE(started_.ok) << started_.error;
-    ctx_ = started_.context;
-  }
-  void TearDown() override {
-    if (ctx_) {
-      ctx_->stop({FailureKind::shutting_down, {}});
-      EXPECT_TRUE(ctx_->wait_stopped(10s));
-    }
-  }
-
-  Outcome run(MessageKind kind, const std::string& what, const std::string& function = {},
-              std::vector<Arg> args = {}) {
-    auto s = submit(*ctx_, inbox_, kind, ++request_, what, function, std::move(args));
-    EXPECT_EQ(s.admission, Admission::accepted);
-    auto o = inbox_.pop();
-    EXPECT_TRUE(o.has_value());
-    return o.value_or(Outcome{});
-  }
-
-  StartedContext started_;
-  std::shared_ptr<Context> ctx_;
-  Inbox inbox_;
-  std::uint64_t request_ = 0;
-};
+class ContextTest : public ContextFixture {};
 
 TEST_P(ContextTest, CallsAModuleFunction) {
   Outcome o = run(MessageKind::call, "math", "sqrt", {16L});
@@ -167,8 +140,7 @@ TEST_P(ContextTest, StatisticsCountServedRequestsAndErrors) {
   EXPECT_TRUE(s.running);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ContextTest, ::testing::ValuesIn(available_modes()),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes, ContextTest, ::testing::ValuesIn(available_modes()), mode_name);
 
 TEST(Contexts, NamespacesAreIsolatedBetweenContexts) {
   for (InterpreterMode mode : available_modes()) {

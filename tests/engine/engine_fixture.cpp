@@ -1,5 +1,7 @@
 #include "engine_fixture.hpp"
 
+#include <thread>
+
 #include "engine/python/runtime.hpp"
 #include "test_module.hpp"
 
@@ -66,6 +68,37 @@ Context::Submission submit(Context& ctx, Inbox& inbox, MessageKind kind, std::ui
       j.code = module_or_code;
     }
   });
+}
+
+void ContextFixture::SetUp() {
+  started_ = start_context(GetParam(), 1024, 1, [this](ContextConfig& config) { adjust(config); });
+  ASSERT_TRUE(started_.ok) << started_.error;
+  ctx_ = started_.context;
+}
+
+void ContextFixture::stop() {
+  if (!ctx_) return;
+  ctx_->stop({FailureKind::shutting_down, {}});
+  EXPECT_TRUE(ctx_->wait_stopped(std::chrono::seconds(10)));
+  ctx_.reset();
+}
+
+Outcome ContextFixture::run(MessageKind kind, const std::string& what, const std::string& function,
+                            std::vector<Arg> args) {
+  auto s = submit(*ctx_, inbox_, kind, ++request_, what, function, std::move(args));
+  EXPECT_EQ(s.admission, Admission::accepted);
+  auto o = inbox_.pop();
+  EXPECT_TRUE(o.has_value());
+  return o.value_or(Outcome{});
+}
+
+void ContextFixture::wait_until_executing() {
+  while (!ctx_->stats().executing) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+std::string mode_name(const ::testing::TestParamInfo<InterpreterMode>& info) {
+  return to_string(info.param);
 }
 
 }  // namespace epy::test

@@ -37,4 +37,29 @@ Context::Submission submit(Context& ctx, Inbox& inbox, MessageKind kind, std::ui
                            const std::string& module_or_code, const std::string& function = {},
                            std::vector<Arg> args = {});
 
+// A context of each available mode (a parameterised test), started before each test
+// and stopped after it. Fixtures that need hooks in its configuration override adjust().
+class ContextFixture : public ::testing::TestWithParam<InterpreterMode> {
+ protected:
+  void SetUp() override;
+  void TearDown() override { stop(); }
+
+  // Called with the context's configuration before it starts.
+  virtual void adjust(ContextConfig& config) {}
+  // Stops the context (idempotent) and waits for its thread.
+  void stop();
+  // Submits one request to the context and waits for its outcome.
+  Outcome run(MessageKind kind, const std::string& what, const std::string& function = {},
+              std::vector<Arg> args = {});
+  // Waits until a request runs, and a little more (it then waits in Python).
+  void wait_until_executing();
+
+  StartedContext started_;
+  std::shared_ptr<Context> ctx_;
+  Inbox inbox_;
+  std::uint64_t request_ = 0;
+};
+
+std::string mode_name(const ::testing::TestParamInfo<InterpreterMode>& info);
+
 }  // namespace epy::test

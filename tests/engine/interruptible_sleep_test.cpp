@@ -8,25 +8,7 @@ using namespace std::chrono_literals;
 namespace epy::test {
 namespace {
 
-class InterruptibleSleep : public ::testing::TestWithParam<InterpreterMode> {
- protected:
-  void SetUp() override {
-    started_ = start_context(GetParam());
-    ASSERT_TRUE(started_.ok) << started_.error;
-    ctx_ = started_.context;
-  }
-  void TearDown() override {
-    ctx_->stop({FailureKind::shutting_down, {}});
-    EXPECT_TRUE(ctx_->wait_stopped(10s));
-  }
-  void wait_until_executing() {
-    while (!ctx_->stats().executing) std::this_thread::sleep_for(1ms);
-    std::this_thread::sleep_for(20ms);
-  }
-  StartedContext started_;
-  std::shared_ptr<Context> ctx_;
-  Inbox inbox_;
-};
+class InterruptibleSleep : public ContextFixture {};
 
 TEST_P(InterruptibleSleep, AnInterruptEndsIt) {
   const auto start = std::chrono::steady_clock::now();
@@ -71,8 +53,7 @@ TEST_P(InterruptibleSleep, ItStillSleepsAndValidates) {
   EXPECT_TRUE(o->ok) << o->error_message;
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, InterruptibleSleep, ::testing::ValuesIn(available_modes()),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes, InterruptibleSleep, ::testing::ValuesIn(available_modes()), mode_name);
 
 }  // namespace
 }  // namespace epy::test

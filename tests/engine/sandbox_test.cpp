@@ -9,24 +9,9 @@ using namespace std::chrono_literals;
 namespace epy::test {
 namespace {
 
-class SandboxTest : public ::testing::TestWithParam<InterpreterMode> {
+class SandboxTest : public ContextFixture {
  protected:
-  void SetUp() override {
-    started_ = start_context(GetParam());
-    ASSERT_TRUE(started_.ok) << started_.error;
-  }
-  void TearDown() override {
-    started_.context->stop({FailureKind::shutting_down, {}});
-    EXPECT_TRUE(started_.context->wait_stopped(10s));
-  }
-  Outcome run(const std::string& code) {
-    submit(*started_.context, inbox_, MessageKind::exec, 1, code);
-    auto o = inbox_.pop();
-    EXPECT_TRUE(o);
-    return o ? *o : Outcome{};
-  }
-  StartedContext started_;
-  Inbox inbox_;
+  Outcome run(const std::string& code) { return ContextFixture::run(MessageKind::exec, code); }
 };
 
 TEST_P(SandboxTest, IsActive) { EXPECT_TRUE(Sandbox::active()); }
@@ -58,8 +43,7 @@ TEST_P(SandboxTest, EndingOrSignallingTheProcessIsRefused) {
   EXPECT_TRUE(run("import os\nos.kill(os.getpid(), 0)").ok);  // only asks: allowed
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, SandboxTest, ::testing::ValuesIn(available_modes()),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes, SandboxTest, ::testing::ValuesIn(available_modes()), mode_name);
 
 }  // namespace
 }  // namespace epy::test

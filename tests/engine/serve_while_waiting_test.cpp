@@ -9,32 +9,14 @@ using namespace std::chrono_literals;
 namespace epy::test {
 namespace {
 
-class ServeWhileWaiting : public ::testing::TestWithParam<InterpreterMode> {
+class ServeWhileWaiting : public ContextFixture {
  protected:
   void SetUp() override {
-    started_ = start_context(GetParam());
-    ASSERT_TRUE(started_.ok) << started_.error;
-    ctx_ = started_.context;
+    ContextFixture::SetUp();
     submit(*ctx_, inbox_, MessageKind::exec, 0, "import _epy_engine_test as t");
     ASSERT_TRUE(inbox_.pop());
   }
-  void TearDown() override {
-    if (ctx_) {
-      ctx_->stop({FailureKind::shutting_down, {}});
-      EXPECT_TRUE(ctx_->wait_stopped(10s));
-    }
-  }
-  void wait_until_executing() {
-    while (!ctx_->stats().executing) std::this_thread::sleep_for(1ms);
-    std::this_thread::sleep_for(20ms);
-  }
-  std::string key(const char* name) {
-    return std::string(name) + "-" + to_string(GetParam());
-  }
-
-  StartedContext started_;
-  std::shared_ptr<Context> ctx_;
-  Inbox inbox_;
+  std::string key(const char* name) { return std::string(name) + "-" + to_string(GetParam()); }
 };
 
 TEST_P(ServeWhileWaiting, OtherRequestsRunWhileOneWaits) {
@@ -151,8 +133,7 @@ TEST_P(ServeWhileWaiting, AStopAnswersTheWaiterAndEndsTheContext) {
   ctx_.reset();
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ServeWhileWaiting, ::testing::ValuesIn(available_modes()),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes, ServeWhileWaiting, ::testing::ValuesIn(available_modes()), mode_name);
 
 }  // namespace
 }  // namespace epy::test

@@ -46,10 +46,7 @@ modes(_Config) ->
     {error, {badarg, bogus}} = py_context:start_link(4, bogus),
     {error, {badarg, bad_id}} = py_context:start_link(bad_id, auto),
     process_flag(trap_exit, false),
-    flush().
-
-flush() ->
-    receive _ -> flush() after 0 -> ok end.
+    epy_ct:flush().
 
 %% Starts a request that runs pure Python forever.
 spin(Ctx) ->
@@ -154,26 +151,13 @@ wait_for_new_context(Index, Old, N) ->
         New -> New
     end.
 
-threads() ->
-    {ok, Names} = file:list_dir("/proc/self/task"),
-    length(Names).
-
-%% Context threads end just after they report so; give them a moment.
-wait_for_threads(Expected, 0) ->
-    Expected = threads();
-wait_for_threads(Expected, N) ->
-    case threads() of
-        Expected -> ok;
-        _ -> timer:sleep(20), wait_for_threads(Expected, N - 1)
-    end.
-
 %% Stop with a call in flight (its caller gets shutting_down at once), start again, and
 %% leave no thread behind.
 app_stop_start_cycles(_Config) ->
     ok = application:stop(erlang_python),
     {ok, _} = application:ensure_all_started(erlang_python),
     {ok, 4.0} = py:call(math, sqrt, [16]),
-    Threads0 = threads(),
+    Threads0 = epy_ct:threads(),
     [begin
          Ref = py:spawn_call(time, sleep, [0.2]),
          timer:sleep(10),
@@ -182,7 +166,7 @@ app_stop_start_cycles(_Config) ->
          {ok, _} = application:ensure_all_started(erlang_python),
          {ok, 4.0} = py:call(math, sqrt, [16])
      end || _ <- lists:seq(1, 20)],
-    wait_for_threads(Threads0, 250).
+    epy_ct:wait_for_threads(Threads0).
 
 multi_executor_pool(_Config) ->
     ok = application:stop(erlang_python),

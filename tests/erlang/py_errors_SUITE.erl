@@ -24,11 +24,8 @@ end_per_suite(_Config) ->
     application:stop(erlang_python).
 
 init_per_testcase(_Case, Config) ->
-    flush(),
+    epy_ct:flush(),
     Config.
-
-flush() ->
-    receive _ -> flush() after 0 -> ok end.
 
 python_exceptions(_Config) ->
     {error, {'ZeroDivisionError', <<"division by zero">>}} = py:eval(<<"1/0">>),

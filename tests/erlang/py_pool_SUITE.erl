@@ -275,9 +275,9 @@ log(_Event, _Config) ->
 %% 100 stop/start cycles with calls in flight: every caller answered, no thread and no
 %% memory left behind beyond a small bound.
 stop_start_cycles(_Config) ->
-    Threads0 = threads(),
+    Threads0 = epy_ct:threads(),
     Memory0 = erlang:memory(total),
-    Rss0 = rss_kb(),
+    Rss0 = epy_ct:rss_kb(),
     [begin
          Ref = py:spawn_call(time, sleep, [0.05]),
          ok = application:stop(erlang_python),
@@ -285,27 +285,10 @@ stop_start_cycles(_Config) ->
          {ok, _} = application:ensure_all_started(erlang_python),
          {ok, 4.0} = py:call(math, sqrt, [16])
      end || _ <- lists:seq(1, 100)],
-    wait_for_threads(Threads0, 250),
+    epy_ct:wait_for_threads(Threads0),
     erlang:garbage_collect(),
     MemoryGrowth = erlang:memory(total) - Memory0,
-    RssGrowth = rss_kb() - Rss0,
+    RssGrowth = epy_ct:rss_kb() - Rss0,
     ct:log("VM memory growth ~p bytes, RSS growth ~p kB", [MemoryGrowth, RssGrowth]),
     true = MemoryGrowth < 10 * 1024 * 1024,
     true = RssGrowth < 64 * 1024.
-
-threads() ->
-    {ok, Names} = file:list_dir("/proc/self/task"),
-    length(Names).
-
-wait_for_threads(Expected, 0) ->
-    Expected = threads();
-wait_for_threads(Expected, N) ->
-    case threads() of
-        Expected -> ok;
-        _ -> timer:sleep(20), wait_for_threads(Expected, N - 1)
-    end.
-
-rss_kb() ->
-    {ok, Status} = file:read_file("/proc/self/status"),
-    {match, [Kb]} = re:run(Status, "VmRSS:\\s+(\\d+)", [{capture, all_but_first, binary}]),
-    binary_to_integer(Kb).

@@ -110,7 +110,6 @@ accept_and_handoff(L, Opts) ->
     ok = py_reactor_context:handoff(Dup, Opts),
     gen_tcp:close(Sock).
 
-fds() -> length(element(2, file:list_dir("/proc/self/fd"))).
 
 %%% ------------------------------------------------------------------------------------
 
@@ -162,7 +161,7 @@ echo_upper(S, Data) ->
 %% closed again.
 many_connections_no_leak(_Config) ->
     {ok, _} = py_reactor_context:start(#{protocol => {protocols, 'EchoProtocol'}}),
-    Before = fds(),
+    Before = epy_ct:descriptors(),
     {L, Port} = listener(),
     Clients = [begin
                    C = connect(Port),
@@ -173,7 +172,7 @@ many_connections_no_leak(_Config) ->
      || {I, C} <- lists:zip(lists:seq(1, 50), Clients)],
     [gen_tcp:close(C) || C <- Clients],
     gen_tcp:close(L),
-    ok = epy_ct:wait_until(fun() -> fds() =< Before end, 5000).
+    ok = epy_ct:wait_until(fun() -> epy_ct:descriptors() =< Before end, 5000).
 
 protocol_verdicts_and_callbacks(_Config) ->
     {ok, [Ctx | _]} = py_reactor_context:start(),
@@ -197,7 +196,7 @@ protocol_verdicts_and_callbacks(_Config) ->
     gen_tcp:close(L).
 
 handoff_errors(_Config) ->
-    Before = fds(),
+    Before = epy_ct:descriptors(),
     {error, {badarg, {type, udp}}} = py_reactor_context:handoff(0, #{type => udp, protocol => {a, b}}),
     {error, {badarg, -1}} = py_reactor_context:handoff(-1, #{protocol => {a, b}}),
     {error, {badarg, {protocol, 42}}} = py_reactor_context:handoff(0, #{protocol => 42}),
@@ -218,7 +217,7 @@ handoff_errors(_Config) ->
     gen_tcp:close(Client),
     gen_tcp:close(Sock),
     gen_tcp:close(L),
-    ok = epy_ct:wait_until(fun() -> fds() =< Before end, 5000).
+    ok = epy_ct:wait_until(fun() -> epy_ct:descriptors() =< Before end, 5000).
 
 echo_through_erlang(Sock, Client) ->
     ok = gen_tcp:send(Client, <<"x">>),

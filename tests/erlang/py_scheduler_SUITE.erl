@@ -232,7 +232,7 @@ long_requests_are_lowered(_Config) ->
     {ok, Ctxs} = py_context_router:start_pool(busy_pool, N, auto),
     [Ctx | _] = Ctxs,
     #{os_thread_id := Tid} = py_context:info(Ctx),
-    Normal = nice(Tid),
+    Normal = epy_ct:thread_nice(Tid),
     Busy = <<"import erlang\n"
              "def busy():\n"
              "    n = 0\n"
@@ -243,7 +243,7 @@ long_requests_are_lowered(_Config) ->
     Refs = [py:spawn_call(C, '__main__', busy, []) || C <- Ctxs],
     Stop = atomics:new(1, []),
     Spinners = [spawn_link(fun() -> spin_until(Stop) end) || _ <- lists:seq(1, N)],
-    ok = epy_ct:wait_until(fun() -> nice(Tid) =:= Low end, 60000),
+    ok = epy_ct:wait_until(fun() -> epy_ct:thread_nice(Tid) =:= Low end, 60000),
     atomics:put(Stop, 1, 1),
     ok = py:state_store(stop_busy, true),
     [{ok, _} = py:await(R, 60000) || R <- Refs],
@@ -251,13 +251,13 @@ long_requests_are_lowered(_Config) ->
     #{context_priority := #{lowered := Lowered1}} = py_nif:engine_info(),
     true = Lowered1 > Lowered0,
     case CanRaise of
-        true -> ok = epy_ct:wait_until(fun() -> nice(Tid) =:= Normal end, 30000);
-        false -> Low = nice(Tid)
+        true -> ok = epy_ct:wait_until(fun() -> epy_ct:thread_nice(Tid) =:= Normal end, 30000);
+        false -> Low = epy_ct:thread_nice(Tid)
     end,
     %% short requests are never lowered
     [{ok, 4.0} = py:call(Ctx, math, sqrt, [16]) || _ <- lists:seq(1, 1000)],
     case CanRaise of
-        true -> Normal = nice(Tid);
+        true -> Normal = epy_ct:thread_nice(Tid);
         false -> ok
     end,
     py_context_router:stop_pool(busy_pool).
@@ -336,12 +336,3 @@ answer_wait_options(_Config) ->
     ok.
 
 at_once(Ctx) -> maps:get(answered_at_once, py_context:info(Ctx)).
-
-%% The nice value of a thread of this OS process (field 19 of its stat line).
-nice(Tid) ->
-    Path = io_lib:format("/proc/self/task/~w/stat", [Tid]),
-    {ok, Stat} = file:read_file(Path),
-    %% the command name (field 2) may hold spaces: count fields after its closing paren
-    [_, AfterName] = binary:split(Stat, <<") ">>),
-    Fields = binary:split(AfterName, <<" ">>, [global]),
-    binary_to_integer(lists:nth(19 - 2, Fields)).

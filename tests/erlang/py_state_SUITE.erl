@@ -24,11 +24,8 @@ end_per_suite(_Config) ->
 
 init_per_testcase(_Case, Config) ->
     ok = py:state_clear(),
-    flush(),
+    epy_ct:flush(),
     Config.
-
-flush() ->
-    receive _ -> flush() after 0 -> ok end.
 
 %% The issue's Erlang example, exactly.
 issue_example_erlang(_Config) ->
