@@ -87,7 +87,8 @@ struct SupervisorState {
 
 using ExitCallback = std::function<void(std::uint32_t, const std::string&)>;
 
-caf::behavior supervisor_actor(caf::stateful_actor<SupervisorState>* self, ExitCallback exited) {
+caf::behavior supervisor_actor(caf::stateful_actor<SupervisorState>* self,
+                               const ExitCallback& exited) {
   self->set_down_handler([=](caf::down_msg& msg) {
     auto it = self->state.watched.find(msg.source);
     if (it == self->state.watched.end()) return;
@@ -97,7 +98,7 @@ caf::behavior supervisor_actor(caf::stateful_actor<SupervisorState>* self, ExitC
     if (self->state.draining && self->state.watched.empty()) self->quit();
   });
   return {
-      [=](watch_atom, caf::actor context, std::uint32_t id) {
+      [=](watch_atom, const caf::actor& context, std::uint32_t id) {
         self->monitor(context);
         self->state.watched.emplace(context.address(), id);
       },

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 
 namespace epy {
 
@@ -48,7 +49,7 @@ void CpuStretch::wake_governor() { governor_->wake(); }
 
 void CpuStretch::raise() { governor_->raise(*this); }
 
-PriorityGovernor::PriorityGovernor(PriorityOptions options) : options_(options) {
+PriorityGovernor::PriorityGovernor(PriorityOptions options) : options_(std::move(options)) {
   if (options_.mode != PriorityMode::adaptive) return;
   thread_ = std::thread([this] { run(); });
   std::unique_lock<std::mutex> lock(mutex_);

@@ -32,7 +32,7 @@ RequestTable::RequestTable(std::size_t capacity, JobFactory factory)
       factory_(std::move(factory)),
       max_chunks_(std::uint32_t((capacity_ + kChunkSize - 1) / kChunkSize)),
       free_head_(pack_head(0, kNone)) {
-  chunks_.reset(new std::atomic<Slot*>[max_chunks_]);
+  chunks_ = std::make_unique<std::atomic<Slot*>[]>(max_chunks_);
   for (std::uint32_t i = 0; i < max_chunks_; ++i) chunks_[i].store(nullptr);
 }
 

@@ -2,7 +2,6 @@
 
 #include "engine/python/task_callback.hpp"
 
-#include <memory>
 
 namespace epy {
 
@@ -32,10 +31,12 @@ PyMethodDef callback_def = {"task_done", call, METH_O,
 }  // namespace
 
 PyObject* make_task_callback(std::uint64_t token, TaskDone done) {
-  auto binding = std::make_unique<Binding>(Binding{token, done});
-  py::Ref capsule(PyCapsule_New(binding.get(), kCapsuleName, free_binding));
-  if (!capsule) return nullptr;
-  binding.release();  // the capsule owns it now
+  auto* binding = new Binding{token, done};
+  py::Ref capsule(PyCapsule_New(binding, kCapsuleName, free_binding));  // owns it from here
+  if (!capsule) {
+    delete binding;
+    return nullptr;
+  }
   return PyCFunction_New(&callback_def, capsule.get());
 }
 

@@ -2,7 +2,7 @@
 
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/convert.hpp"
-#include "nif/beam/scheduler_budget.hpp"
+#include "nif/bridge/term_cost.hpp"
 
 namespace epy::nif {
 

@@ -8,7 +8,7 @@
 #include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/convert.hpp"
 #include "nif/bridge/interpreter_state.hpp"
-#include "nif/beam/scheduler_budget.hpp"
+#include "nif/bridge/term_cost.hpp"
 
 namespace epy::nif {
 
