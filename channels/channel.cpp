@@ -5,8 +5,10 @@ namespace epy::channels {
 void WaiterList::push_back(ChannelWaiter* w) {
   w->prev_ = tail_;
   w->next_ = nullptr;
-  if (tail_) tail_->next_ = w;
-  else head_ = w;
+  if (tail_)
+    tail_->next_ = w;
+  else
+    head_ = w;
   tail_ = w;
   w->linked_ = true;
   ++size_;
@@ -20,10 +22,14 @@ ChannelWaiter* WaiterList::pop_front() {
 
 void WaiterList::remove(ChannelWaiter* w) {
   if (!w->linked_) return;
-  if (w->prev_) w->prev_->next_ = w->next_;
-  else head_ = w->next_;
-  if (w->next_) w->next_->prev_ = w->prev_;
-  else tail_ = w->prev_;
+  if (w->prev_)
+    w->prev_->next_ = w->next_;
+  else
+    head_ = w->next_;
+  if (w->next_)
+    w->next_->prev_ = w->prev_;
+  else
+    tail_ = w->prev_;
   w->prev_ = w->next_ = nullptr;
   w->linked_ = false;
   --size_;

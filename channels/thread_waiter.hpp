@@ -27,8 +27,10 @@ class ThreadWaiter final : public ChannelWaiter {
   // Until notified or the deadline (time_point::max(): no deadline); resets the signal.
   bool wait_until(Clock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (deadline == Clock::time_point::max()) cv_.wait(lock, [&] { return signaled_; });
-    else cv_.wait_until(lock, deadline, [&] { return signaled_; });
+    if (deadline == Clock::time_point::max())
+      cv_.wait(lock, [&] { return signaled_; });
+    else
+      cv_.wait_until(lock, deadline, [&] { return signaled_; });
     const bool was = signaled_;
     signaled_ = false;
     return was;
@@ -48,17 +50,23 @@ inline BlockingResult receive_blocking(Channel& channel, Payload* out,
   ThreadWaiter waiter;
   for (;;) {
     switch (channel.receive_or_wait(out, &waiter)) {
-      case Channel::WaitResult::received: return BlockingResult::done;
-      case Channel::WaitResult::closed: return BlockingResult::closed;
-      case Channel::WaitResult::waiting: break;
+      case Channel::WaitResult::received:
+        return BlockingResult::done;
+      case Channel::WaitResult::closed:
+        return BlockingResult::closed;
+      case Channel::WaitResult::waiting:
+        break;
     }
     if (!waiter.wait_until(deadline) && ThreadWaiter::Clock::now() >= deadline) {
       channel.stop_waiting(&waiter);
       // A message may have come between the timeout and stop_waiting: take it.
       switch (channel.try_receive(out)) {
-        case Channel::ReceiveResult::received: return BlockingResult::done;
-        case Channel::ReceiveResult::closed: return BlockingResult::closed;
-        case Channel::ReceiveResult::empty: return BlockingResult::timed_out;
+        case Channel::ReceiveResult::received:
+          return BlockingResult::done;
+        case Channel::ReceiveResult::closed:
+          return BlockingResult::closed;
+        case Channel::ReceiveResult::empty:
+          return BlockingResult::timed_out;
       }
     }
   }
@@ -70,16 +78,22 @@ inline BlockingResult send_blocking(Channel& channel, Payload& message,
   ThreadWaiter waiter;
   for (;;) {
     switch (channel.send_or_wait(message, &waiter)) {
-      case Channel::SendResult::ok: return BlockingResult::done;
-      case Channel::SendResult::closed: return BlockingResult::closed;
-      case Channel::SendResult::full: break;
+      case Channel::SendResult::ok:
+        return BlockingResult::done;
+      case Channel::SendResult::closed:
+        return BlockingResult::closed;
+      case Channel::SendResult::full:
+        break;
     }
     if (!waiter.wait_until(deadline) && ThreadWaiter::Clock::now() >= deadline) {
       channel.stop_waiting_for_room(&waiter);
       switch (channel.send(message)) {  // room may have come with the deadline
-        case Channel::SendResult::ok: return BlockingResult::done;
-        case Channel::SendResult::closed: return BlockingResult::closed;
-        case Channel::SendResult::full: return BlockingResult::timed_out;
+        case Channel::SendResult::ok:
+          return BlockingResult::done;
+        case Channel::SendResult::closed:
+          return BlockingResult::closed;
+        case Channel::SendResult::full:
+          return BlockingResult::timed_out;
       }
     }
   }

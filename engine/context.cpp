@@ -1,5 +1,3 @@
-#include "engine/python/python.hpp"
-
 #include "engine/context.hpp"
 
 #include <pthread.h>
@@ -11,9 +9,9 @@
 #include <optional>
 
 #include "engine/detail/deferred_tasks.hpp"
+#include "engine/python/python.hpp"
 #include "engine/python/running_loop.hpp"
 #include "engine/python/task_callback.hpp"
-
 
 namespace epy {
 
@@ -281,7 +279,8 @@ std::unique_ptr<Interpreter> Context::run(std::unique_ptr<Interpreter> reused) {
       if (due.count() == 0 || overdue) run_background(overdue);
     }
     // Executors share one GIL: let the others in between batches.
-    if (interp_->mode() == InterpreterMode::multi_executor) Interpreter::ReleasedGil yield(*interp_);
+    if (interp_->mode() == InterpreterMode::multi_executor)
+      Interpreter::ReleasedGil yield(*interp_);
   }
   while (has_pending()) {  // taken from the mailbox after the stop
     const Envelope e = pending_[pending_next_++];
@@ -327,8 +326,10 @@ Context::WaitResult Context::sleep_until(Clock::time_point deadline) {
   {
     WaitingInC waiting(latch_, *interp_);
     std::unique_lock<std::mutex> lock(sleep_mutex_);
-    if (deadline == Clock::time_point::max()) sleep_cv_.wait(lock, woken);
-    else sleep_cv_.wait_until(lock, deadline, woken);
+    if (deadline == Clock::time_point::max())
+      sleep_cv_.wait(lock, woken);
+    else
+      sleep_cv_.wait_until(lock, deadline, woken);
   }
   if (stopping_.load(std::memory_order_acquire)) return WaitResult::stopping;
   if (latch_.take_pending()) return WaitResult::interrupted;
@@ -376,8 +377,7 @@ Context::WaitResult Context::serve_until(const std::function<bool()>& ready,
       serve_nested(e);
       continue;
     }
-    const auto left = deadline == Clock::time_point::max()
-                          ? std::chrono::microseconds(-1)
+    const auto left = deadline == Clock::time_point::max() ? std::chrono::microseconds(-1)
                       : now >= deadline
                           ? std::chrono::microseconds(0)
                           : std::chrono::duration_cast<std::chrono::microseconds>(deadline - now) +

@@ -33,7 +33,7 @@ namespace epy {
 namespace detail {
 class ContextActor;
 class DeferredTasks;
-}
+}  // namespace detail
 
 struct ContextConfig {
   std::uint32_t id = 0;  // names the thread and the statistics; not required to be unique
@@ -70,23 +70,23 @@ struct ContextStats {
   std::uint32_t id = 0;
   InterpreterMode mode = InterpreterMode::subinterp;
   long os_thread_id = 0;
-  std::size_t queue_depth = 0;     // accepted and not yet finished
-  std::size_t high_water = 0;      // largest queue_depth seen
+  std::size_t queue_depth = 0;  // accepted and not yet finished
+  std::size_t high_water = 0;   // largest queue_depth seen
   std::size_t max_pending = 0;
-  std::uint64_t served = 0;        // requests run
-  std::uint64_t errors = 0;        // ... that raised
-  std::uint64_t timeouts = 0;      // requests their callers gave up on (cancel)
-  std::uint64_t busy_ns = 0;       // time spent running them
+  std::uint64_t served = 0;    // requests run
+  std::uint64_t errors = 0;    // ... that raised
+  std::uint64_t timeouts = 0;  // requests their callers gave up on (cancel)
+  std::uint64_t busy_ns = 0;   // time spent running them
   // The mailbox's waits (SpinPolicy): spin before parking now, and what it learnt.
   std::uint32_t spin_us = 0;
   std::uint64_t wake_ns = 0;
   double spin_hit_rate = 0;
-  std::uint64_t spun_waits = 0;    // waits that found work while spinning
-  std::uint64_t parked_waits = 0;  // ... that found it after parking
+  std::uint64_t spun_waits = 0;         // waits that found work while spinning
+  std::uint64_t parked_waits = 0;       // ... that found it after parking
   std::uint64_t shared_core_waits = 0;  // ... that did not spin: the producer shared the core
   std::uint64_t answered_at_once = 0;   // answers handed to a caller that waited for them
-  bool running = false;            // interpreter serving
-  bool executing = false;          // a request is running right now
+  bool running = false;                 // interpreter serving
+  bool executing = false;               // a request is running right now
 };
 
 class Context : public std::enable_shared_from_this<Context> {
@@ -252,7 +252,7 @@ class Context : public std::enable_shared_from_this<Context> {
 
   std::atomic<State> state_{State::starting};
   std::once_flag stop_once_;
-  Failure stop_failure_;                    // written once, before stopping_ is set
+  Failure stop_failure_;  // written once, before stopping_ is set
   std::atomic<bool> stopping_{false};
 
   std::mutex done_mutex_;
@@ -260,7 +260,7 @@ class Context : public std::enable_shared_from_this<Context> {
   bool done_ = false;
 
   Job* current_job_ = nullptr;  // context thread only
-  std::mutex sleep_mutex_;             // sleep_until() waits on sleep_cv_, interrupts wake it
+  std::mutex sleep_mutex_;      // sleep_until() waits on sleep_cv_, interrupts wake it
   std::condition_variable sleep_cv_;
   // Envelopes taken from the mailbox and not yet served, shared by the main loop and every
   // serve_until above it on the stack (context thread only).
@@ -270,7 +270,7 @@ class Context : public std::enable_shared_from_this<Context> {
   std::size_t pending_end_ = 0;
   std::unique_ptr<BackgroundWork> background_;
   bool in_background_ = false;
-  Clock::time_point background_polled_at_{};  // when run() last looked at its descriptor
+  Clock::time_point background_polled_at_{};         // when run() last looked at its descriptor
   std::unique_ptr<detail::DeferredTasks> deferred_;  // task requests waiting for their task
   std::atomic<long> os_thread_id_{0};
   std::atomic<std::uint64_t> served_{0};

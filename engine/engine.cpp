@@ -1,20 +1,17 @@
-#include "engine/python/python.hpp"
-
 #include "engine/engine.hpp"
 
-#include "engine/interruptible_sleep.hpp"
-
 #include <algorithm>
+#include <caf/all.hpp>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
 
-#include <caf/all.hpp>
-
 #include "engine/detail/context_actor.hpp"
 #include "engine/detail/idle_interpreters.hpp"
+#include "engine/interruptible_sleep.hpp"
+#include "engine/python/python.hpp"
 
 namespace epy {
 
@@ -138,8 +135,8 @@ void Engine::Impl::main() {
   cfg.set("scheduler.max-threads", 1);  // only the supervisor runs on the scheduler
   {
     caf::actor_system system{cfg};
-    supervisor = system.spawn(supervisor_actor, ExitCallback([this](std::uint32_t id,
-                                                                    const std::string& reason) {
+    supervisor = system.spawn(supervisor_actor,
+                              ExitCallback([this](std::uint32_t id, const std::string& reason) {
                                 context_exited(id, reason);
                               }));
     {

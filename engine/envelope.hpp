@@ -9,15 +9,15 @@
 namespace epy {
 
 enum class MessageKind : std::uint8_t {
-  call,     // module.function(*args, **kwargs); the job replies with the result
-  eval,     // evaluate an expression in the context namespace
-  exec,     // execute statements in the context namespace
-  task,     // module.function(...) as an asyncio task of the context's loop: the reply
-            // waits for the task (a deferred request)
-  cancel,   // the caller gave up on a deferred request: cancel its work
-  stop,     // leave the loop: answer what is still queued, end the interpreter
-  wake,     // something a waiting request waits for may have happened (state change,
-            // interrupt): look again
+  call,    // module.function(*args, **kwargs); the job replies with the result
+  eval,    // evaluate an expression in the context namespace
+  exec,    // execute statements in the context namespace
+  task,    // module.function(...) as an asyncio task of the context's loop: the reply
+           // waits for the task (a deferred request)
+  cancel,  // the caller gave up on a deferred request: cancel its work
+  stop,    // leave the loop: answer what is still queued, end the interpreter
+  wake,    // something a waiting request waits for may have happened (state change,
+           // interrupt): look again
 };
 
 const char* to_string(MessageKind kind);

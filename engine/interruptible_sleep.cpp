@@ -1,11 +1,10 @@
-#include "engine/python/python.hpp"
-
 #include "engine/interruptible_sleep.hpp"
 
 #include <cmath>
 
 #include "engine/context.hpp"
 #include "engine/python/method_patch.hpp"
+#include "engine/python/python.hpp"
 #include "engine/wait_error.hpp"
 
 namespace epy {
@@ -44,7 +43,8 @@ bool make_time_sleep_interruptible(std::string* error) {
     if (error->empty()) *error = "time.sleep not found";
     return false;
   }
-  if ((def->ml_flags & (METH_O | METH_VARARGS | METH_FASTCALL | METH_NOARGS | METH_KEYWORDS)) != METH_O) {
+  if ((def->ml_flags & (METH_O | METH_VARARGS | METH_FASTCALL | METH_NOARGS | METH_KEYWORDS)) !=
+      METH_O) {
     *error = "time.sleep has an unexpected calling convention";
     return false;
   }

@@ -27,7 +27,7 @@ struct CallInput {
   PyObject* function = nullptr;  // str: attribute path inside the module, "f" or "Cls.f"
   PyObject* const* args = nullptr;
   std::size_t nargs = 0;
-  PyObject* kwargs = nullptr;    // dict, or nullptr for none
+  PyObject* kwargs = nullptr;  // dict, or nullptr for none
 };
 
 // Inputs of an eval or exec.
@@ -68,7 +68,6 @@ class Job {
 
   // Forget the finished request so the object can serve the next one. No Python state.
   virtual void recycle() noexcept = 0;
-
 };
 
 }  // namespace epy

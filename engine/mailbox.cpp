@@ -1,7 +1,5 @@
 #include "engine/mailbox.hpp"
 
-#include "engine/cpu_relax.hpp"
-
 #include <poll.h>
 #include <sched.h>
 #include <sys/eventfd.h>
@@ -12,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "engine/cpu_relax.hpp"
 
 namespace epy {
 
@@ -99,7 +98,8 @@ std::size_t Mailbox::pop(Envelope* out, std::size_t max, std::chrono::microsecon
   if (timeout.count() < 0) {
     n = queue_.wait_dequeue_bulk(out, max);
   } else {
-    const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
     n = elapsed >= timeout ? queue_.try_dequeue_bulk(out, max)
                            : queue_.wait_dequeue_bulk_timed(out, max, (timeout - elapsed).count());
   }

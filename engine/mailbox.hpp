@@ -14,10 +14,10 @@
 // eventfd that producers signal only while such a wait is armed.
 #pragma once
 
+#include <concurrentqueue/blockingconcurrentqueue.h>
+
 #include <chrono>
 #include <cstddef>
-
-#include <concurrentqueue/blockingconcurrentqueue.h>
 
 #include "engine/envelope.hpp"
 #include "engine/spin_policy.hpp"
@@ -77,7 +77,7 @@ class Mailbox {
 
   moodycamel::BlockingConcurrentQueue<Envelope, Traits> queue_;
   SpinPolicy policy_;
-  int event_fd_;                        // signalled while a descriptor wait is armed
+  int event_fd_;  // signalled while a descriptor wait is armed
   std::atomic<bool> fd_waiting_{false};
   std::atomic<std::uint64_t> spun_{0};
   std::atomic<std::uint64_t> parked_{0};

@@ -18,11 +18,11 @@
 // governor protects (the BEAM's schedulers: see CpuPressure) were kept waiting for a
 // core; it stays lowered until it ends or waits, when its thread raises itself back.
 // The governor looks every `lower_after`; two looks in a row must find the schedulers
-// kept waiting (so a request is lowered after 6-8 ms of pressure by default). A request costs its thread two plain stores and a load: each
-// stretch bumps a sequence number that the governor samples. Raising a priority back
-// needs CAP_SYS_NICE or an RLIMIT_NICE of at least 20 - normal nice; without it a
-// lowered thread stays lowered (the BEAM's health wins over Python's share of the CPU),
-// which can_raise() reports.
+// kept waiting (so a request is lowered after 6-8 ms of pressure by default). A request costs its
+// thread two plain stores and a load: each stretch bumps a sequence number that the governor
+// samples. Raising a priority back needs CAP_SYS_NICE or an RLIMIT_NICE of at least 20 - normal
+// nice; without it a lowered thread stays lowered (the BEAM's health wins over Python's share of
+// the CPU), which can_raise() reports.
 #pragma once
 
 #include <atomic>
@@ -130,7 +130,7 @@ class PriorityGovernor {
   void run();
   void wake();                  // a request began while the governor slept
   bool lower_long_stretches();  // true while some request runs
-  bool pressed();  // asks options_.pressure, one observation per look
+  bool pressed();               // asks options_.pressure, one observation per look
   // Lowers s's thread if the stretch `seq` still runs.
   void lower(CpuStretch& s, std::uint64_t seq);
   void raise(CpuStretch& s);

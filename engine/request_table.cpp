@@ -131,13 +131,14 @@ RequestTable::Reservation RequestTable::reserve(std::uint64_t owner, std::uint64
 
 bool RequestTable::transition(Ticket ticket, SlotState from, SlotState to) {
   std::uint64_t expected = pack_word(ticket.generation, from);
-  return slot(ticket.index).word.compare_exchange_strong(
-      expected, pack_word(ticket.generation, to), std::memory_order_acq_rel);
+  return slot(ticket.index)
+      .word.compare_exchange_strong(expected, pack_word(ticket.generation, to),
+                                    std::memory_order_acq_rel);
 }
 
 void RequestTable::commit(Ticket ticket) {
-  slot(ticket.index).word.store(pack_word(ticket.generation, SlotState::queued),
-                                std::memory_order_release);
+  slot(ticket.index)
+      .word.store(pack_word(ticket.generation, SlotState::queued), std::memory_order_release);
 }
 
 void RequestTable::abandon(Ticket ticket) { release(ticket); }
@@ -243,8 +244,6 @@ Delivery RequestTable::claim(Ticket ticket) {
   return Delivery::drop;
 }
 
-void RequestTable::close() {
-  closed_.store(true, std::memory_order_seq_cst);
-}
+void RequestTable::close() { closed_.store(true, std::memory_order_seq_cst); }
 
 }  // namespace epy

@@ -47,10 +47,10 @@ enum class SlotState : std::uint8_t {
 enum class Admission { accepted, overloaded, closed };
 
 enum class CancelResult {
-  cancelled,          // nothing will be delivered for this request
-  cancelled_running,  // the same, and Python is executing it now (interrupt it)
-  cancelled_deferred, // the same, and work it started goes on (cancel that work)
-  not_pending,        // already answered (the reply is in the caller's mailbox) or unknown
+  cancelled,           // nothing will be delivered for this request
+  cancelled_running,   // the same, and Python is executing it now (interrupt it)
+  cancelled_deferred,  // the same, and work it started goes on (cancel that work)
+  not_pending,         // already answered (the reply is in the caller's mailbox) or unknown
 };
 
 enum class Delivery { deliver, drop, abort };
@@ -80,7 +80,7 @@ class RequestTable {
 
   // --- context thread ---
   Job* job(std::uint32_t index) const;
-  bool begin(Ticket ticket);                 // queued -> running; false if answered/cancelled
+  bool begin(Ticket ticket);  // queued -> running; false if answered/cancelled
   Ticket ticket_of(std::uint32_t index) const;
   // -> free (generation advances). Waits while another thread is delivering its reply.
   void release(Ticket ticket);
@@ -88,11 +88,11 @@ class RequestTable {
   // --- any thread ---
   CancelResult cancel(Ticket ticket);
   CancelResult cancel_matching(std::uint64_t owner, std::uint64_t tag, Ticket* found = nullptr);
-  bool abort(Ticket ticket);                 // queued/running -> aborted
-  Delivery claim(Ticket ticket);             // running -> replying / aborted -> replying
-  void finish(Ticket ticket);                // replying -> answered, after delivering
-  bool defer(Ticket ticket);                 // running -> deferred (answer comes later)
-  SlotState state(Ticket ticket) const;      // free once the ticket's generation has passed
+  bool abort(Ticket ticket);             // queued/running -> aborted
+  Delivery claim(Ticket ticket);         // running -> replying / aborted -> replying
+  void finish(Ticket ticket);            // replying -> answered, after delivering
+  bool defer(Ticket ticket);             // running -> deferred (answer comes later)
+  SlotState state(Ticket ticket) const;  // free once the ticket's generation has passed
 
   // Calls f(ticket) for every request that is queued or running (for a stop).
   template <class F>

@@ -43,11 +43,15 @@ void StateStore::notify_locked(Shard& shard, const std::string& key, const State
 StateStatus StateStore::put_locked(Shard& shard, std::string_view key, StateValue value) {
   std::string k(key);
   auto it = shard.map.find(k);
-  const std::ptrdiff_t old_bytes = it == shard.map.end() ? 0 : std::ptrdiff_t(entry_bytes(key, it->second));
+  const std::ptrdiff_t old_bytes =
+      it == shard.map.end() ? 0 : std::ptrdiff_t(entry_bytes(key, it->second));
   const std::ptrdiff_t new_entries = it == shard.map.end() ? 1 : 0;
-  if (!admit(new_entries, std::ptrdiff_t(entry_bytes(key, value)) - old_bytes)) return StateStatus::full;
-  if (it == shard.map.end()) it = shard.map.emplace(std::move(k), std::move(value)).first;
-  else it->second = std::move(value);
+  if (!admit(new_entries, std::ptrdiff_t(entry_bytes(key, value)) - old_bytes))
+    return StateStatus::full;
+  if (it == shard.map.end())
+    it = shard.map.emplace(std::move(k), std::move(value)).first;
+  else
+    it->second = std::move(value);
   notify_locked(shard, it->first, &it->second);
   return StateStatus::ok;
 }
@@ -128,8 +132,8 @@ StateStatus StateStore::compare_and_set(std::string_view key, const StateValue* 
   Shard& shard = shard_of(key);
   std::unique_lock<std::shared_mutex> lock(shard.mutex);
   auto it = shard.map.find(std::string(key));
-  const bool matches = expected ? (it != shard.map.end() && it->second.same_as(*expected))
-                                : it == shard.map.end();
+  const bool matches =
+      expected ? (it != shard.map.end() && it->second.same_as(*expected)) : it == shard.map.end();
   *swapped = false;
   if (!matches) return StateStatus::ok;
   StateStatus s = put_locked(shard, key, std::move(desired));

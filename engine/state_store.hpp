@@ -71,8 +71,8 @@ class StateStore {
   StateStatus add(std::string_view key, std::int64_t delta, std::int64_t* result);
 
   // Sets `desired` if the key holds `expected` (nullptr: if the key is absent).
-  StateStatus compare_and_set(std::string_view key, const StateValue* expected,
-                              StateValue desired, bool* swapped);
+  StateStatus compare_and_set(std::string_view key, const StateValue* expected, StateValue desired,
+                              bool* swapped);
 
   std::size_t size() const { return entries_.load(std::memory_order_relaxed); }
   std::size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }

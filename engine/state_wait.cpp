@@ -1,7 +1,6 @@
-#include "engine/python/python.hpp"
-
 #include "engine/state_wait.hpp"
 
+#include "engine/python/python.hpp"
 #include "engine/wake_signal.hpp"
 
 namespace epy {

@@ -1,6 +1,6 @@
-#include "engine/python/python.hpp"
-
 #include "engine/wait_error.hpp"
+
+#include "engine/python/python.hpp"
 
 namespace epy {
 

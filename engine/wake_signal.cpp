@@ -1,14 +1,16 @@
-#include "engine/python/python.hpp"
-
 #include "engine/wake_signal.hpp"
+
+#include "engine/python/python.hpp"
 
 namespace epy {
 
 void WakeSignal::fire() {
   std::lock_guard<std::mutex> lock(mutex_);
   fired_ = true;
-  if (context_) context_->wake();
-  else cv_.notify_all();
+  if (context_)
+    context_->wake();
+  else
+    cv_.notify_all();
 }
 
 bool WakeSignal::fired() {
@@ -34,13 +36,13 @@ Context::WaitResult WakeSignal::wait_until(Context::Clock::time_point deadline) 
   }
   if (context) return context->serve_until([this] { return fired(); }, deadline);
   bool fired;
-  Py_BEGIN_ALLOW_THREADS
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (deadline == Context::Clock::time_point::max()) cv_.wait(lock, [this] { return fired_; });
-  else cv_.wait_until(lock, deadline, [this] { return fired_; });
+  Py_BEGIN_ALLOW_THREADS std::unique_lock<std::mutex> lock(mutex_);
+  if (deadline == Context::Clock::time_point::max())
+    cv_.wait(lock, [this] { return fired_; });
+  else
+    cv_.wait_until(lock, deadline, [this] { return fired_; });
   fired = fired_;
-  Py_END_ALLOW_THREADS
-  return fired ? Context::WaitResult::ready : Context::WaitResult::timed_out;
+  Py_END_ALLOW_THREADS return fired ? Context::WaitResult::ready : Context::WaitResult::timed_out;
 }
 
 }  // namespace epy

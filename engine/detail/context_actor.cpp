@@ -1,9 +1,8 @@
-#include "engine/python/python.hpp"
-
 #include "engine/detail/context_actor.hpp"
 
 #include "engine/context.hpp"
 #include "engine/detail/idle_interpreters.hpp"
+#include "engine/python/python.hpp"
 
 namespace epy::detail {
 

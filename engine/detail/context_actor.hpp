@@ -7,9 +7,8 @@
 // context ends and why) and the orderly shutdown of the actor system.
 #pragma once
 
-#include <memory>
-
 #include <caf/blocking_actor.hpp>
+#include <memory>
 
 namespace epy {
 class Context;
@@ -24,8 +23,7 @@ namespace epy::detail {
 // later context with it (IdleInterpreters); it ends when it has no interpreter left.
 class ContextActor : public caf::blocking_actor {
  public:
-  ContextActor(caf::actor_config& config, std::shared_ptr<Context> context,
-               IdleInterpreters* idle);
+  ContextActor(caf::actor_config& config, std::shared_ptr<Context> context, IdleInterpreters* idle);
 
   void act() override;
   const char* name() const override { return "epy.context"; }

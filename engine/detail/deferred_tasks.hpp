@@ -3,11 +3,11 @@
 // only, GIL held.
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
+
+#include "engine/python/python.hpp"
 
 namespace epy::detail {
 

@@ -1,8 +1,8 @@
-#include "engine/python/python.hpp"
-
 #include "engine/python/deadline.hpp"
 
 #include <cmath>
+
+#include "engine/python/python.hpp"
 
 namespace epy {
 

@@ -1,8 +1,8 @@
-#include "engine/python/python.hpp"
-
 #include "engine/python/error.hpp"
 
 #include <cstring>
+
+#include "engine/python/python.hpp"
 
 namespace epy {
 

@@ -1,9 +1,9 @@
-#include "engine/python/python.hpp"
-
 #include "engine/python/interpreter.hpp"
-#include "engine/python/runtime.hpp"
 
 #include <cstring>
+
+#include "engine/python/python.hpp"
+#include "engine/python/runtime.hpp"
 
 namespace epy {
 
@@ -42,9 +42,12 @@ bool contains_nul(PyObject* text) {
 
 const char* to_string(InterpreterMode mode) {
   switch (mode) {
-    case InterpreterMode::subinterp: return "subinterp";
-    case InterpreterMode::multi_executor: return "multi_executor";
-    case InterpreterMode::free_threaded: return "free_threaded";
+    case InterpreterMode::subinterp:
+      return "subinterp";
+    case InterpreterMode::multi_executor:
+      return "multi_executor";
+    case InterpreterMode::free_threaded:
+      return "free_threaded";
   }
   return "unknown";
 }
@@ -118,8 +121,8 @@ bool Interpreter::init_namespace(std::string* error) {
   } else {
     // Executors share the main interpreter's sys.modules: each gets a private __main__.
     main_module_ = PyModule_New("__main__");
-    if (main_module_ &&
-        PyDict_SetItemString(PyModule_GetDict(main_module_), "__builtins__", PyEval_GetBuiltins()) < 0) {
+    if (main_module_ && PyDict_SetItemString(PyModule_GetDict(main_module_), "__builtins__",
+                                             PyEval_GetBuiltins()) < 0) {
       Py_CLEAR(main_module_);
     }
   }
@@ -273,7 +276,6 @@ PyObject* Interpreter::compiled(PyObject* source, int start, PyObject* cache) {
   if (PyDict_SetItem(cache, source, code) < 0) PyErr_Clear();
   return code;
 }
-
 
 bool Interpreter::seal() {
   if (mode_ != InterpreterMode::subinterp || reset_) return reset_ != nullptr;

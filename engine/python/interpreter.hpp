@@ -111,8 +111,8 @@ class Interpreter {
   PyObject* filename_ = nullptr;    // interned "<string>", the file name of compiled code
   PyObject* eval_cache_ = nullptr;  // source str -> code object
   PyObject* exec_cache_ = nullptr;
-  PyObject* base_path_ = nullptr;   // sys.path as the interpreter started (list copy)
-  PyObject* reset_ = nullptr;       // the callable seal() made
+  PyObject* base_path_ = nullptr;  // sys.path as the interpreter started (list copy)
+  PyObject* reset_ = nullptr;      // the callable seal() made
   void* user_data_ = nullptr;
   InterruptTarget* interrupt_target_ = InterruptTarget::acquire();  // released, never freed
 };

@@ -1,6 +1,6 @@
-#include "engine/python/python.hpp"
-
 #include "engine/python/interrupt.hpp"
+
+#include "engine/python/python.hpp"
 
 #if PY_VERSION_HEX >= 0x030C0000
 // Internal but exported (PyAPI_FUNC) since 3.12 for the subinterpreter test modules; the

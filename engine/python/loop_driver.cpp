@@ -1,9 +1,9 @@
-#include "engine/python/python.hpp"
-
 #include "engine/python/loop_driver.hpp"
 
 #include <cmath>
 #include <cstdint>
+
+#include "engine/python/python.hpp"
 
 namespace epy {
 
@@ -40,8 +40,8 @@ microseconds LoopDriver::due(int* fd) {
 }
 
 void LoopDriver::run(bool descriptor_ready) {
-  report(PyObject_CallMethodOneArg(loop_.get(), step_.get(),
-                                   descriptor_ready ? Py_True : Py_False));
+  report(
+      PyObject_CallMethodOneArg(loop_.get(), step_.get(), descriptor_ready ? Py_True : Py_False));
 }
 
 void LoopDriver::close() { report(PyObject_CallMethodNoArgs(loop_.get(), shutdown_.get())); }

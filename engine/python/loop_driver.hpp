@@ -4,11 +4,10 @@
 // winds it down when the context stops (_erlang_shutdown).
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <chrono>
 
 #include "engine/background.hpp"
+#include "engine/python/python.hpp"
 
 namespace epy {
 

@@ -4,9 +4,9 @@
 // the sandbox (to refuse) and for time.sleep (to make it interruptible).
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <string>
+
+#include "engine/python/python.hpp"
 
 namespace epy {
 

@@ -1,12 +1,11 @@
-#include "engine/python/python.hpp"
-
 #include "engine/python/runtime.hpp"
-
-#include "engine/python/sandbox.hpp"
 
 #include <atomic>
 #include <fstream>
 #include <sstream>
+
+#include "engine/python/python.hpp"
+#include "engine/python/sandbox.hpp"
 
 namespace epy {
 
@@ -56,7 +55,8 @@ bool PythonRuntime::ensure_initialized(const RuntimeOptions& options, std::strin
   if (Py_IsInitialized()) {  // someone else embedded Python in this process first
     if (options.sandbox) {
       PyGILState_STATE gil = PyGILState_Ensure();
-      const bool ok = Sandbox::install_audit_hook(error) && Sandbox::block_unaudited_functions(error);
+      const bool ok =
+          Sandbox::install_audit_hook(error) && Sandbox::block_unaudited_functions(error);
       PyGILState_Release(gil);
       if (!ok) return false;
     }
@@ -77,11 +77,12 @@ bool PythonRuntime::ensure_initialized(const RuntimeOptions& options, std::strin
   PyConfig_InitIsolatedConfig(&config);
   config.install_signal_handlers = 0;  // the BEAM owns signals
   config.parse_argv = 0;
-  config.site_import = 1;              // site-packages of the chosen Python stay usable
+  config.site_import = 1;  // site-packages of the chosen Python stay usable
   config.user_site_directory = 0;
   config.write_bytecode = 0;
   PyStatus status = PyStatus_Ok();
-  if (!options.home.empty()) status = PyConfig_SetBytesString(&config, &config.home, options.home.c_str());
+  if (!options.home.empty())
+    status = PyConfig_SetBytesString(&config, &config.home, options.home.c_str());
   if (!PyStatus_Exception(status))
     status = PyConfig_SetBytesString(&config, &config.program_name, "erlang_python");
   if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);

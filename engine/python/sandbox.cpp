@@ -1,14 +1,13 @@
-#include "engine/python/python.hpp"
-
 #include "engine/python/sandbox.hpp"
-
-#include "engine/python/method_patch.hpp"
 
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
 #include <utility>
+
+#include "engine/python/method_patch.hpp"
+#include "engine/python/python.hpp"
 
 namespace epy {
 
@@ -17,7 +16,7 @@ namespace {
 std::atomic<bool> g_hook_installed{false};
 std::atomic<bool> g_functions_blocked{false};
 
-#define EPY_FORK_ADVICE                                                                      \
+#define EPY_FORK_ADVICE                                                                   \
   "; run external programs through an Erlang port (open_port/2) and call it from Python " \
   "with a function registered by py:register_function"
 #define EPY_SIGNAL_ADVICE \
@@ -36,9 +35,11 @@ constexpr AuditedRefusal kAudited[] = {
      "and os.popen) would fork the Erlang VM" EPY_FORK_ADVICE},
     {"os.system", "fork() blocked by sandbox: os.system would fork the Erlang VM" EPY_FORK_ADVICE},
     {"os.fork", "fork() blocked by sandbox: os.fork would fork the Erlang VM" EPY_FORK_ADVICE},
-    {"os.forkpty", "fork() blocked by sandbox: os.forkpty would fork the Erlang VM" EPY_FORK_ADVICE},
+    {"os.forkpty",
+     "fork() blocked by sandbox: os.forkpty would fork the Erlang VM" EPY_FORK_ADVICE},
     {"os.posix_spawn",
-     "fork() blocked by sandbox: os.posix_spawn (and posix_spawnp) would fork the Erlang VM" EPY_FORK_ADVICE},
+     "fork() blocked by sandbox: os.posix_spawn (and posix_spawnp) would fork the Erlang "
+     "VM" EPY_FORK_ADVICE},
     {"os.exec",
      "fork() blocked by sandbox: os.exec* would replace the Erlang VM's process" EPY_FORK_ADVICE},
     {"os.spawn", "fork() blocked by sandbox: os.spawn* would fork the Erlang VM" EPY_FORK_ADVICE},
@@ -67,9 +68,10 @@ int audit_hook(const char* event, PyObject* args, void*) {
   }
   if ((std::strcmp(event, "os.kill") == 0 || std::strcmp(event, "os.killpg") == 0) &&
       signals_this_process(event, args)) {
-    PyErr_Format(PyExc_RuntimeError,
-                 "signal blocked by sandbox: %s would signal the Erlang VM's own process" EPY_SIGNAL_ADVICE,
-                 event);
+    PyErr_Format(
+        PyExc_RuntimeError,
+        "signal blocked by sandbox: %s would signal the Erlang VM's own process" EPY_SIGNAL_ADVICE,
+        event);
     return -1;
   }
   if (std::strcmp(event, "signal.pthread_kill") == 0) {
@@ -95,7 +97,8 @@ struct UnauditedRefusal {
 
 constexpr UnauditedRefusal kUnaudited[] = {
     {"_posixsubprocess", "fork_exec", "_posixsubprocess.fork_exec", Raises::runtime_error,
-     "fork() blocked by sandbox: _posixsubprocess.fork_exec would fork the Erlang VM" EPY_FORK_ADVICE},
+     "fork() blocked by sandbox: _posixsubprocess.fork_exec would fork the Erlang "
+     "VM" EPY_FORK_ADVICE},
     // Audited too, but a subinterpreter refuses these with a message of its own before
     // the audit event: answer first, and the same way in every mode.
     {"posix", "fork", "os.fork", Raises::runtime_error,
@@ -131,7 +134,8 @@ constexpr UnauditedRefusal kUnaudited[] = {
 template <std::size_t I>
 PyObject* refuse() {
   const UnauditedRefusal& r = kUnaudited[I];
-  PyErr_SetString(r.raises == Raises::value_error ? PyExc_ValueError : PyExc_RuntimeError, r.message);
+  PyErr_SetString(r.raises == Raises::value_error ? PyExc_ValueError : PyExc_RuntimeError,
+                  r.message);
   return nullptr;
 }
 template <std::size_t I>
@@ -211,11 +215,20 @@ bool Sandbox::block_unaudited_functions(std::string* error) {
 bool Sandbox::active() { return g_hook_installed.load() && g_functions_blocked.load(); }
 
 std::vector<std::string> Sandbox::blocked_operations() {
-  std::vector<std::string> ops = {"subprocess.Popen", "subprocess.run", "subprocess.call",
-                                  "subprocess.check_call", "subprocess.check_output", "os.popen",
-                                  "os.system", "os.posix_spawn", "os.posix_spawnp", "os.exec*",
-                                  "os.spawn*", "os.kill (this process)",
-                                  "os.killpg (this process group)", "signal.pthread_kill"};
+  std::vector<std::string> ops = {"subprocess.Popen",
+                                  "subprocess.run",
+                                  "subprocess.call",
+                                  "subprocess.check_call",
+                                  "subprocess.check_output",
+                                  "os.popen",
+                                  "os.system",
+                                  "os.posix_spawn",
+                                  "os.posix_spawnp",
+                                  "os.exec*",
+                                  "os.spawn*",
+                                  "os.kill (this process)",
+                                  "os.killpg (this process group)",
+                                  "signal.pthread_kill"};
   for (const UnauditedRefusal& r : kUnaudited) ops.emplace_back(r.shown_as);
   return ops;
 }

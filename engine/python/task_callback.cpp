@@ -1,7 +1,6 @@
-#include "engine/python/python.hpp"
-
 #include "engine/python/task_callback.hpp"
 
+#include "engine/python/python.hpp"
 
 namespace epy {
 

@@ -2,13 +2,14 @@
 // receives copy the message's term into the caller. Waiting is done in Erlang (a receive
 // for {py_channel_ready | py_channel_room, Tag}); these only register and cancel waiters.
 // Big messages are copied on a dirty scheduler, both ways (see scheduler_budget.hpp).
+#include "nif/beam/channel_nifs.hpp"
+
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/scheduler_budget.hpp"
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/channel_payload.hpp"
 #include "nif/bridge/channel_resource.hpp"
-#include "nif/beam/arguments.hpp"
-#include "nif/beam/channel_nifs.hpp"
-#include "nif/beam/scheduler_budget.hpp"
 
 namespace epy::nif {
 
@@ -57,38 +58,42 @@ ERL_NIF_TERM nif_channel_new(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
 ERL_NIF_TERM nif_channel_send(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return within_budget(env, DirtySite::channel_send, nif_channel_send, argc, argv, {argv[1]},
                        Bytes::shared, [&] {
-    ChannelResource* res;
-    if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
-    CallerEnvScope scope(env);  // a waiting process is woken from here
-    channels::Payload message = make_term_payload(env, argv[1]);
-    switch (res->channel.send(message)) {
-      case channels::Channel::SendResult::ok: return atoms.ok;
-      case channels::Channel::SendResult::full: return atoms.busy;
-      case channels::Channel::SendResult::closed: break;
-    }
-    return atoms.closed;
-  });
+                         ChannelResource* res;
+                         if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
+                         CallerEnvScope scope(env);  // a waiting process is woken from here
+                         channels::Payload message = make_term_payload(env, argv[1]);
+                         switch (res->channel.send(message)) {
+                           case channels::Channel::SendResult::ok:
+                             return atoms.ok;
+                           case channels::Channel::SendResult::full:
+                             return atoms.busy;
+                           case channels::Channel::SendResult::closed:
+                             break;
+                         }
+                         return atoms.closed;
+                       });
 }
 
 // channel_send_wait(Channel, Term, Tag) -> ok | busy | closed
 // busy: the caller gets {py_channel_room, Tag} once a receive makes room (or the channel
 // closes), and then tries again.
 ERL_NIF_TERM nif_channel_send_wait(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
-  return within_budget(env, DirtySite::channel_send, nif_channel_send_wait, argc, argv, {argv[1]},
-                       Bytes::shared, [&] {
-    ChannelResource* res;
-    if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
-    CallerEnvScope scope(env);
-    channels::Payload message = make_term_payload(env, argv[1]);
-    std::lock_guard<std::mutex> lock(res->waiters_mutex);
-    std::uint64_t key;
-    ErlangWaiter* waiter = erlang_waiter(env, res, argv[2], WaitKind::room, &key);
-    if (!waiter) return atoms.closed;  // the caller is not alive
-    const auto result = res->channel.send_or_wait(message, waiter);
-    if (result == channels::Channel::SendResult::full) return atoms.busy;
-    drop_erlang_waiter(env, res, key);
-    return result == channels::Channel::SendResult::ok ? atoms.ok : atoms.closed;
-  });
+  return within_budget(
+      env, DirtySite::channel_send, nif_channel_send_wait, argc, argv, {argv[1]}, Bytes::shared,
+      [&] {
+        ChannelResource* res;
+        if (!get_channel(env, argv[0], &res)) return badarg(env, "channel");
+        CallerEnvScope scope(env);
+        channels::Payload message = make_term_payload(env, argv[1]);
+        std::lock_guard<std::mutex> lock(res->waiters_mutex);
+        std::uint64_t key;
+        ErlangWaiter* waiter = erlang_waiter(env, res, argv[2], WaitKind::room, &key);
+        if (!waiter) return atoms.closed;  // the caller is not alive
+        const auto result = res->channel.send_or_wait(message, waiter);
+        if (result == channels::Channel::SendResult::full) return atoms.busy;
+        drop_erlang_waiter(env, res, key);
+        return result == channels::Channel::SendResult::ok ? atoms.ok : atoms.closed;
+      });
 }
 
 // channel_receive(Channel, Tag) -> {ok, Term} | waiting | closed
@@ -128,9 +133,12 @@ ERL_NIF_TERM nif_channel_try_receive(ErlNifEnv* env, int, const ERL_NIF_TERM arg
   CallerEnvScope scope(env);  // a waiting sender is woken from here
   channels::Payload message;
   switch (res->channel.try_receive(&message)) {
-    case channels::Channel::ReceiveResult::received: return received(env, std::move(message));
-    case channels::Channel::ReceiveResult::empty: return atoms.empty;
-    case channels::Channel::ReceiveResult::closed: break;
+    case channels::Channel::ReceiveResult::received:
+      return received(env, std::move(message));
+    case channels::Channel::ReceiveResult::empty:
+      return atoms.empty;
+    case channels::Channel::ReceiveResult::closed:
+      break;
   }
   return atoms.closed;
 }
@@ -152,7 +160,8 @@ ERL_NIF_TERM nif_channel_info(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ERL_NIF_TERM map = enif_make_new_map(env);
   map = put(env, map, "size", enif_make_uint64(env, info.bytes));
   map = put(env, map, "count", enif_make_uint64(env, info.count));
-  map = put(env, map, "max_size", info.max_bytes ? enif_make_uint64(env, info.max_bytes) : atoms.infinity);
+  map = put(env, map, "max_size",
+            info.max_bytes ? enif_make_uint64(env, info.max_bytes) : atoms.infinity);
   map = put(env, map, "closed", info.closed ? atoms.true_ : atoms.false_);
   map = put(env, map, "receivers", enif_make_uint64(env, info.receivers));
   return map;

@@ -1,24 +1,24 @@
 // Creating, stopping and inspecting contexts.
-#include "engine/python/python.hpp"
+#include "nif/beam/context_nifs.hpp"
 
 #include <new>
 
-#include "engine/python/runtime.hpp"
 #include "engine/least_loaded.hpp"
+#include "engine/python/python.hpp"
+#include "engine/python/runtime.hpp"
 #include "engine/python/sandbox.hpp"
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/scheduler_budget.hpp"
 #include "nif/bridge/atoms.hpp"
+#include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/channel_payload.hpp"
 #include "nif/bridge/channel_resource.hpp"
-#include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/convert.hpp"
-#include "nif/bridge/log_sink.hpp"
-#include "nif/beam/arguments.hpp"
-#include "nif/beam/context_nifs.hpp"
 #include "nif/bridge/interpreter_state.hpp"
-#include "nif/bridge/request_job.hpp"
+#include "nif/bridge/log_sink.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 #include "nif/bridge/owned_env.hpp"
-#include "nif/beam/scheduler_budget.hpp"
+#include "nif/bridge/request_job.hpp"
 
 namespace epy::nif {
 
@@ -32,7 +32,8 @@ void context_resource_dtor(ErlNifEnv* env, void* obj) {
   // Normally the owner's terminate or death stopped the context long ago. If not, stop it
   // from the engine thread, where replies may be sent without a caller env.
   if (res->handle && g_engine_for_dtor)
-    g_engine_for_dtor->run_on_main([handle = res->handle] { handle->stop(nullptr, atoms.shutdown); });
+    g_engine_for_dtor->run_on_main(
+        [handle = res->handle] { handle->stop(nullptr, atoms.shutdown); });
   res->~ContextResource();
 }
 
@@ -65,18 +66,25 @@ void context_resource_down(ErlNifEnv* env, void* obj, ErlNifPid* pid, ErlNifMoni
 }
 
 bool mode_of(ERL_NIF_TERM atom, InterpreterMode* mode) {
-  if (atom == atoms.subinterp) *mode = InterpreterMode::subinterp;
-  else if (atom == atoms.multi_executor) *mode = InterpreterMode::multi_executor;
-  else if (atom == atoms.free_threaded) *mode = InterpreterMode::free_threaded;
-  else return false;
+  if (atom == atoms.subinterp)
+    *mode = InterpreterMode::subinterp;
+  else if (atom == atoms.multi_executor)
+    *mode = InterpreterMode::multi_executor;
+  else if (atom == atoms.free_threaded)
+    *mode = InterpreterMode::free_threaded;
+  else
+    return false;
   return true;
 }
 
 ERL_NIF_TERM mode_atom(InterpreterMode mode) {
   switch (mode) {
-    case InterpreterMode::subinterp: return atoms.subinterp;
-    case InterpreterMode::multi_executor: return atoms.multi_executor;
-    case InterpreterMode::free_threaded: return atoms.free_threaded;
+    case InterpreterMode::subinterp:
+      return atoms.subinterp;
+    case InterpreterMode::multi_executor:
+      return atoms.multi_executor;
+    case InterpreterMode::free_threaded:
+      return atoms.free_threaded;
   }
   return atoms.unknown;
 }
@@ -118,7 +126,8 @@ bool open_resource_types(ErlNifEnv* env, NifRuntime& state) {
   init.dtor = context_resource_dtor;
   init.down = context_resource_down;
   state.context_type = enif_open_resource_type_x(
-      env, "py_context", &init, ErlNifResourceFlags(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER), nullptr);
+      env, "py_context", &init, ErlNifResourceFlags(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER),
+      nullptr);
   return state.context_type != nullptr;
 }
 
@@ -153,7 +162,8 @@ ERL_NIF_TERM nif_engine_info(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
   prio = put(env, prio, "can_raise", priority.can_raise() ? atoms.true_ : atoms.false_);
   prio = put(env, prio, "lowered", enif_make_uint64(env, priority.lowered_count()));
   const auto& pressure = priority.options().pressure;
-  prio = put(env, prio, "watched_schedulers", enif_make_uint64(env, pressure ? pressure->watched() : 0));
+  prio = put(env, prio, "watched_schedulers",
+             enif_make_uint64(env, pressure ? pressure->watched() : 0));
   map = put(env, map, "context_priority", prio);
   return map;
 }
@@ -170,7 +180,8 @@ ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) 
   if (!mode_of(argv[2], &mode)) return badarg(env, "mode");
   long answer_wait_us = -1;
   if (!enif_is_map(env, argv[3]) || !option_ulong(env, argv[3], "max_pending", &max_pending) ||
-      !option_ulong(env, argv[3], "spin_us", &spin_us) || !option_paths(env, argv[3], "paths", &paths) ||
+      !option_ulong(env, argv[3], "spin_us", &spin_us) ||
+      !option_paths(env, argv[3], "paths", &paths) ||
       !option_answer_wait(env, argv[3], &answer_wait_us) || max_pending == 0 ||
       max_pending > (1ul << 24) || spin_us > 1000000)
     return badarg(env, atoms.options);
@@ -292,7 +303,8 @@ ERL_NIF_TERM nif_pick(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   for (int i = 0; i < arity; ++i) {
     ErlNifPid pid;
     if (enif_get_local_pid(env, pids[i], &pid))
-      state.registry.with(pid.pid, [&](ContextHandle& c) { loads[std::size_t(i)] = c.context().load(); });
+      state.registry.with(pid.pid,
+                          [&](ContextHandle& c) { loads[std::size_t(i)] = c.context().load(); });
   }
   return pids[pick_least_loaded(loads.data(), loads.size(), preferred)];
 }

@@ -15,12 +15,9 @@ ERL_NIF_TERM nif_context_pids(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[
 ERL_NIF_TERM nif_pick(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
 inline constexpr ErlNifFunc kContextNifs[] = {
-    {"engine_info", 0, nif_engine_info, 0},
-    {"context_create", 4, nif_context_create, 0},
-    {"context_stop", 3, nif_context_stop, 0},
-    {"context_info", 1, nif_context_info, 0},
-    {"context_pids", 0, nif_context_pids, 0},
-    {"pick", 2, nif_pick, 0},
+    {"engine_info", 0, nif_engine_info, 0},   {"context_create", 4, nif_context_create, 0},
+    {"context_stop", 3, nif_context_stop, 0}, {"context_info", 1, nif_context_info, 0},
+    {"context_pids", 0, nif_context_pids, 0}, {"pick", 2, nif_pick, 0},
 };
 
 }  // namespace epy::nif

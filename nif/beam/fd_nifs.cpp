@@ -7,6 +7,8 @@
 // caller never closes it) or a fresh duplicate of anything else (the caller keeps its
 // own). A remembered descriptor is recognised by its device and inode too, so a number
 // reused for another file is not mistaken for it.
+#include "nif/beam/fd_nifs.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,9 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "nif/bridge/atoms.hpp"
 #include "nif/beam/arguments.hpp"
-#include "nif/beam/fd_nifs.hpp"
+#include "nif/bridge/atoms.hpp"
 
 namespace epy::nif {
 

@@ -1,16 +1,11 @@
 // NIF entry points: loading the library (and CPython, and the engine), the function table.
-#include "engine/python/python.hpp"
-
 #include <dlfcn.h>
 #include <erl_nif.h>
 
 #include <array>
 #include <string>
 
-#include "nif/bridge/atoms.hpp"
-#include "nif/bridge/channel_payload.hpp"
-#include "nif/bridge/channel_resource.hpp"
-#include "nif/bridge/convert.hpp"
+#include "engine/python/python.hpp"
 #include "nif/beam/channel_nifs.hpp"
 #include "nif/beam/context_nifs.hpp"
 #include "nif/beam/erlang_call_nifs.hpp"
@@ -19,8 +14,12 @@
 #include "nif/beam/request_nifs.hpp"
 #include "nif/beam/state_nifs.hpp"
 #include "nif/beam/venv_nifs.hpp"
-#include "nif/bridge/nif_runtime.hpp"
+#include "nif/bridge/atoms.hpp"
+#include "nif/bridge/channel_payload.hpp"
+#include "nif/bridge/channel_resource.hpp"
+#include "nif/bridge/convert.hpp"
 #include "nif/bridge/module_state.hpp"
+#include "nif/bridge/nif_runtime.hpp"
 #include "nif/bridge/scheduler_pressure.hpp"
 
 #ifndef EPY_PYTHON_HOME
@@ -169,7 +168,6 @@ const bool functions_filled = [] {
   for (std::size_t i = 0; i < kAllNifs.size(); ++i) functions[i] = kAllNifs[i];
   return true;
 }();
-
 
 }  // namespace
 

@@ -1,14 +1,14 @@
 // Submitting requests to contexts and cancelling them.
-#include "engine/python/python.hpp"
+#include "nif/beam/request_nifs.hpp"
 
 #include "engine/cpu_relax.hpp"
+#include "engine/python/python.hpp"
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/scheduler_budget.hpp"
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/caller_env.hpp"
-#include "nif/beam/arguments.hpp"
-#include "nif/beam/request_nifs.hpp"
-#include "nif/bridge/request_job.hpp"
 #include "nif/bridge/nif_runtime.hpp"
-#include "nif/beam/scheduler_budget.hpp"
+#include "nif/bridge/request_job.hpp"
 
 namespace epy::nif {
 
@@ -25,7 +25,6 @@ std::uint64_t ref_tag(ERL_NIF_TERM ref) {
   const std::uint64_t b = enif_hash(ERL_NIF_INTERNAL_HASH, ref, 0x85ebca6bu);
   return (a << 32) ^ b;
 }
-
 
 // The caller of a synchronous request waits here for its answer, spinning, for at most
 // `wait` (Context::sync_wait: only on a quiet machine, for a context that answers at
@@ -90,8 +89,12 @@ ERL_NIF_TERM submit(ErlNifEnv* env, ERL_NIF_TERM ctx, MessageKind kind, ERL_NIF_
       case Admission::accepted:
         if (wait.count() > 0) result = wait_for_answer(env, context, *job, s.ticket, ref, wait);
         break;
-      case Admission::overloaded: result = error_tuple(env, atoms.overloaded); break;
-      case Admission::closed: result = c.refusal(env); break;
+      case Admission::overloaded:
+        result = error_tuple(env, atoms.overloaded);
+        break;
+      case Admission::closed:
+        result = c.refusal(env);
+        break;
     }
   });
   return found ? result : no_context(env, ctx);
@@ -103,17 +106,19 @@ namespace {
 
 ERL_NIF_TERM call(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], Answer answer,
                   NifFunction self) {
-  return within_budget(env, DirtySite::call, self, argc, argv, {argv[4], argv[5]}, Bytes::shared, [&] {
-    if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
-    if (!is_name(env, argv[2])) return badarg(env, atoms.module);
-    if (!is_name(env, argv[3])) return badarg(env, atoms.function);
-    if (!is_proper_list(env, argv[4])) return badarg(env, atoms.args);
-    if (!enif_is_map(env, argv[5])) return badarg(env, atoms.kwargs);
-    return submit(env, argv[0], MessageKind::call, argv[1], answer,
-                  [&](RequestJob& job, const ErlNifPid& self) {
-      job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true);
-    });
-  });
+  return within_budget(env, DirtySite::call, self, argc, argv, {argv[4], argv[5]}, Bytes::shared,
+                       [&] {
+                         if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
+                         if (!is_name(env, argv[2])) return badarg(env, atoms.module);
+                         if (!is_name(env, argv[3])) return badarg(env, atoms.function);
+                         if (!is_proper_list(env, argv[4])) return badarg(env, atoms.args);
+                         if (!enif_is_map(env, argv[5])) return badarg(env, atoms.kwargs);
+                         return submit(env, argv[0], MessageKind::call, argv[1], answer,
+                                       [&](RequestJob& job, const ErlNifPid& self) {
+                                         job.prepare_call(env, self, argv[1], argv[2], argv[3],
+                                                          argv[4], argv[5], true);
+                                       });
+                       });
 }
 
 }  // namespace
@@ -133,45 +138,53 @@ ERL_NIF_TERM nif_call_async(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[])
 
 // cast(Ctx, Module, Function, Args, Kwargs) -> ok | {error, Reason}; no reply is sent.
 ERL_NIF_TERM nif_cast(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
-  return within_budget(env, DirtySite::cast, nif_cast, argc, argv, {argv[3], argv[4]}, Bytes::shared, [&] {
-    if (!is_name(env, argv[1])) return badarg(env, atoms.module);
-    if (!is_name(env, argv[2])) return badarg(env, atoms.function);
-    if (!is_proper_list(env, argv[3])) return badarg(env, atoms.args);
-    if (!enif_is_map(env, argv[4])) return badarg(env, atoms.kwargs);
-    return submit(env, argv[0], MessageKind::call, 0, Answer::as_message, [&](RequestJob& job, const ErlNifPid& self) {
-      job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false);
-    });
-  });
+  return within_budget(
+      env, DirtySite::cast, nif_cast, argc, argv, {argv[3], argv[4]}, Bytes::shared, [&] {
+        if (!is_name(env, argv[1])) return badarg(env, atoms.module);
+        if (!is_name(env, argv[2])) return badarg(env, atoms.function);
+        if (!is_proper_list(env, argv[3])) return badarg(env, atoms.args);
+        if (!enif_is_map(env, argv[4])) return badarg(env, atoms.kwargs);
+        return submit(env, argv[0], MessageKind::call, 0, Answer::as_message,
+                      [&](RequestJob& job, const ErlNifPid& self) {
+                        job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false);
+                      });
+      });
 }
 
 // task(Ctx, Ref, Module, Function, Args, Kwargs) -> ok | {error, Reason}
 // Module.Function(*Args, **Kwargs); an awaitable result runs as a task of the context's
 // event loop. The caller receives {async_result, Ref, {ok, Value} | {error, Reason}}.
 ERL_NIF_TERM nif_task(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
-  return within_budget(env, DirtySite::task, nif_task, argc, argv, {argv[4], argv[5]}, Bytes::shared, [&] {
-    if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
-    if (!is_name(env, argv[2])) return badarg(env, atoms.module);
-    if (!is_name(env, argv[3])) return badarg(env, atoms.function);
-    if (!is_proper_list(env, argv[4])) return badarg(env, atoms.args);
-    if (!enif_is_map(env, argv[5])) return badarg(env, atoms.kwargs);
-    return submit(env, argv[0], MessageKind::task, argv[1], Answer::as_message, [&](RequestJob& job, const ErlNifPid& self) {
-      job.prepare_call(env, self, argv[1], argv[2], argv[3], argv[4], argv[5], true, true);
-    });
-  });
+  return within_budget(env, DirtySite::task, nif_task, argc, argv, {argv[4], argv[5]},
+                       Bytes::shared, [&] {
+                         if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
+                         if (!is_name(env, argv[2])) return badarg(env, atoms.module);
+                         if (!is_name(env, argv[3])) return badarg(env, atoms.function);
+                         if (!is_proper_list(env, argv[4])) return badarg(env, atoms.args);
+                         if (!enif_is_map(env, argv[5])) return badarg(env, atoms.kwargs);
+                         return submit(env, argv[0], MessageKind::task, argv[1], Answer::as_message,
+                                       [&](RequestJob& job, const ErlNifPid& self) {
+                                         job.prepare_call(env, self, argv[1], argv[2], argv[3],
+                                                          argv[4], argv[5], true, true);
+                                       });
+                       });
 }
 
 // spawn_task(Ctx, Module, Function, Args, Kwargs) -> ok | {error, Reason}: as task/6,
 // answering nobody.
 ERL_NIF_TERM nif_spawn_task(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
-  return within_budget(env, DirtySite::task, nif_spawn_task, argc, argv, {argv[3], argv[4]}, Bytes::shared, [&] {
-    if (!is_name(env, argv[1])) return badarg(env, atoms.module);
-    if (!is_name(env, argv[2])) return badarg(env, atoms.function);
-    if (!is_proper_list(env, argv[3])) return badarg(env, atoms.args);
-    if (!enif_is_map(env, argv[4])) return badarg(env, atoms.kwargs);
-    return submit(env, argv[0], MessageKind::task, 0, Answer::as_message, [&](RequestJob& job, const ErlNifPid& self) {
-      job.prepare_call(env, self, 0, argv[1], argv[2], argv[3], argv[4], false, true);
-    });
-  });
+  return within_budget(env, DirtySite::task, nif_spawn_task, argc, argv, {argv[3], argv[4]},
+                       Bytes::shared, [&] {
+                         if (!is_name(env, argv[1])) return badarg(env, atoms.module);
+                         if (!is_name(env, argv[2])) return badarg(env, atoms.function);
+                         if (!is_proper_list(env, argv[3])) return badarg(env, atoms.args);
+                         if (!enif_is_map(env, argv[4])) return badarg(env, atoms.kwargs);
+                         return submit(env, argv[0], MessageKind::task, 0, Answer::as_message,
+                                       [&](RequestJob& job, const ErlNifPid& self) {
+                                         job.prepare_call(env, self, 0, argv[1], argv[2], argv[3],
+                                                          argv[4], false, true);
+                                       });
+                       });
 }
 
 // eval(Ctx, Ref, Code, Locals) -> ok | {error, Reason}
@@ -180,9 +193,10 @@ ERL_NIF_TERM nif_eval(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
     if (!enif_is_binary(env, argv[2])) return badarg(env, atoms.code);
     if (!enif_is_map(env, argv[3])) return badarg(env, atoms.locals);
-    return submit(env, argv[0], MessageKind::eval, argv[1], Answer::maybe_at_once, [&](RequestJob& job, const ErlNifPid& self) {
-      job.prepare_code(env, self, argv[1], argv[2], argv[3]);
-    });
+    return submit(env, argv[0], MessageKind::eval, argv[1], Answer::maybe_at_once,
+                  [&](RequestJob& job, const ErlNifPid& self) {
+                    job.prepare_code(env, self, argv[1], argv[2], argv[3]);
+                  });
   });
 }
 
@@ -190,9 +204,10 @@ ERL_NIF_TERM nif_eval(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
 ERL_NIF_TERM nif_exec(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   if (!enif_is_ref(env, argv[1])) return badarg(env, "ref");
   if (!enif_is_binary(env, argv[2])) return badarg(env, atoms.code);
-  return submit(env, argv[0], MessageKind::exec, argv[1], Answer::maybe_at_once, [&](RequestJob& job, const ErlNifPid& self) {
-    job.prepare_code(env, self, argv[1], argv[2], 0);
-  });
+  return submit(env, argv[0], MessageKind::exec, argv[1], Answer::maybe_at_once,
+                [&](RequestJob& job, const ErlNifPid& self) {
+                  job.prepare_code(env, self, argv[1], argv[2], 0);
+                });
 }
 
 // cancel(Ctx | all, Ref) -> cancelled | not_pending
@@ -222,7 +237,8 @@ ERL_NIF_TERM nif_interrupt(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   ErlNifPid pid;
   bool interrupted = false;
   if (!enif_get_local_pid(env, argv[0], &pid) ||
-      !nif_runtime(env).registry.with(pid.pid, [&](ContextHandle& c) { interrupted = c.context().interrupt(); }))
+      !nif_runtime(env).registry.with(
+          pid.pid, [&](ContextHandle& c) { interrupted = c.context().interrupt(); }))
     return error_tuple(env, enif_make_tuple2(env, atoms.no_context, argv[0]));
   return interrupted ? atoms.true_ : atoms.false_;
 }

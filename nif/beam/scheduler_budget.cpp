@@ -1,6 +1,5 @@
 #include "nif/beam/scheduler_budget.hpp"
 
-
 namespace epy::nif {
 
 namespace {

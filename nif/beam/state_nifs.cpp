@@ -3,15 +3,15 @@
 // Each runs on the calling scheduler: a lock and a hash lookup, no message; big values,
 // many keys or many subscribers move the operation to a dirty scheduler (see
 // scheduler_budget.hpp).
-#include "engine/python/python.hpp"
+#include "nif/beam/state_nifs.hpp"
 
+#include "engine/python/python.hpp"
+#include "nif/beam/arguments.hpp"
+#include "nif/beam/scheduler_budget.hpp"
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/convert.hpp"
-#include "nif/beam/arguments.hpp"
-#include "nif/beam/state_nifs.hpp"
 #include "nif/bridge/nif_runtime.hpp"
-#include "nif/beam/scheduler_budget.hpp"
 #include "nif/bridge/state_codec.hpp"
 
 namespace epy::nif {
@@ -24,11 +24,16 @@ ERL_NIF_TERM error(ErlNifEnv* env, const char* reason) {
 
 ERL_NIF_TERM status_error(ErlNifEnv* env, StateStatus s) {
   switch (s) {
-    case StateStatus::not_found: return error(env, "not_found");
-    case StateStatus::not_integer: return error(env, "not_integer");
-    case StateStatus::overflow: return error(env, "overflow");
-    case StateStatus::full: return error(env, "full");
-    case StateStatus::ok: break;
+    case StateStatus::not_found:
+      return error(env, "not_found");
+    case StateStatus::not_integer:
+      return error(env, "not_integer");
+    case StateStatus::overflow:
+      return error(env, "overflow");
+    case StateStatus::full:
+      return error(env, "full");
+    case StateStatus::ok:
+      break;
   }
   return atoms.ok;
 }
@@ -56,7 +61,8 @@ ERL_NIF_TERM nif_state_store(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
   std::string key;
   if (!state_key(env, argv[0], &key)) return badarg(env, "key");
   WorkMeter work;
-  if (!work.add(env, argv[1], Bytes::copied) || !work.add_units(announce_units(env, key, work.units())))
+  if (!work.add(env, argv[1], Bytes::copied) ||
+      !work.add_units(announce_units(env, key, work.units())))
     return run_dirty(env, DirtySite::state_store, nif_state_store, argc, argv);
   StateValue value;
   if (!encode_state(env, argv[1], &value)) return badarg(env, "value");
@@ -81,7 +87,8 @@ ERL_NIF_TERM nif_state_fetch(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
   return result;
 }
 
-// state_add(Key, Delta) -> NewValue | {error, {badarg, key | delta} | not_integer | overflow | full}
+// state_add(Key, Delta) -> NewValue | {error, {badarg, key | delta} | not_integer | overflow |
+// full}
 ERL_NIF_TERM nif_state_add(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   std::string key;
   ErlNifSInt64 delta;

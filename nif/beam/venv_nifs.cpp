@@ -1,12 +1,13 @@
 // The virtual environment setting, from Erlang (py_venv checks paths and versions; this
 // only stores what it decided, see bridge/venv_setting.hpp).
+#include "nif/beam/venv_nifs.hpp"
+
 #include <string>
 #include <vector>
 
+#include "nif/beam/arguments.hpp"
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/convert.hpp"
-#include "nif/beam/arguments.hpp"
-#include "nif/beam/venv_nifs.hpp"
 #include "nif/bridge/venv_setting.hpp"
 
 namespace epy::nif {

@@ -3,15 +3,13 @@
 #pragma once
 
 #include "engine/python/python.hpp"
-
 #include "nif/bridge/channel_resource.hpp"
 #include "nif/bridge/module_state.hpp"
 
 namespace epy::nif {
 
 struct ChannelObject {
-  PyObject_HEAD
-  ChannelResource* res;  // one reference, released in dealloc
+  PyObject_HEAD ChannelResource* res;  // one reference, released in dealloc
 };
 
 // A Python object for the channel (an erlang.channel.Channel); keeps it alive. Attached.

@@ -42,9 +42,9 @@ void held_dtor(ErlNifEnv*, void* obj) { static_cast<HeldPayload*>(obj)->~HeldPay
 bool open_held_payload_type(ErlNifEnv* env) {
   ErlNifResourceTypeInit init = {};
   init.dtor = held_dtor;
-  g_held_type = enif_open_resource_type_x(env, "py_held_payload", &init,
-                                          ErlNifResourceFlags(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER),
-                                          nullptr);
+  g_held_type = enif_open_resource_type_x(
+      env, "py_held_payload", &init, ErlNifResourceFlags(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER),
+      nullptr);
   return g_held_type != nullptr;
 }
 

@@ -1,11 +1,11 @@
 #include "nif/bridge/channel_resource.hpp"
-#include "nif/bridge/owned_env.hpp"
 
 #include <atomic>
 #include <new>
 
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/caller_env.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 namespace epy::nif {
 
@@ -26,8 +26,10 @@ void channel_down(ErlNifEnv* env, void* obj, ErlNifPid* pid, ErlNifMonitor* moni
   for (auto it = res->waiters.begin(); it != res->waiters.end();) {
     ErlangWaiter& w = *it->second;
     if (enif_compare_monitors(&w.monitor, monitor) == 0) {
-      if (w.kind == WaitKind::receive) res->channel.stop_waiting(&w);
-      else res->channel.stop_waiting_for_room(&w);
+      if (w.kind == WaitKind::receive)
+        res->channel.stop_waiting(&w);
+      else
+        res->channel.stop_waiting_for_room(&w);
       it = res->waiters.erase(it);
     } else {
       ++it;
@@ -37,7 +39,8 @@ void channel_down(ErlNifEnv* env, void* obj, ErlNifPid* pid, ErlNifMonitor* moni
 
 std::uint64_t wait_key(const ErlNifPid& pid, ERL_NIF_TERM tag) {
   const std::uint64_t a = enif_hash(ERL_NIF_INTERNAL_HASH, tag, 0x9e3779b9u);
-  const std::uint64_t b = enif_hash(ERL_NIF_INTERNAL_HASH, enif_make_pid(nullptr, &pid), 0x85ebca6bu);
+  const std::uint64_t b =
+      enif_hash(ERL_NIF_INTERNAL_HASH, enif_make_pid(nullptr, &pid), 0x85ebca6bu);
   return (a << 32) ^ b;
 }
 
@@ -53,7 +56,8 @@ bool ErlangWaiter::notify() {
   ERL_NIF_TERM msg = enif_make_tuple2(
       msg_env.get(), kind == WaitKind::receive ? atoms.py_channel_ready : atoms.py_channel_room,
       enif_make_copy(msg_env.get(), tag_));
-  return enif_send(current_caller_env(), &pid, msg_env.get(), msg) != 0;  // false: it is gone  // false: the process is gone
+  return enif_send(current_caller_env(), &pid, msg_env.get(), msg) !=
+         0;  // false: it is gone  // false: the process is gone
 }
 
 bool open_channel_resource_type(ErlNifEnv* env) {
@@ -61,7 +65,8 @@ bool open_channel_resource_type(ErlNifEnv* env) {
   init.dtor = channel_dtor;
   init.down = channel_down;
   g_channel_type = enif_open_resource_type_x(
-      env, "py_channel", &init, ErlNifResourceFlags(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER), nullptr);
+      env, "py_channel", &init, ErlNifResourceFlags(ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER),
+      nullptr);
   return g_channel_type != nullptr;
 }
 
@@ -81,7 +86,9 @@ bool get_channel(ErlNifEnv* env, ERL_NIF_TERM term, ChannelResource** out) {
   return true;
 }
 
-ERL_NIF_TERM channel_term(ErlNifEnv* env, ChannelResource* res) { return enif_make_resource(env, res); }
+ERL_NIF_TERM channel_term(ErlNifEnv* env, ChannelResource* res) {
+  return enif_make_resource(env, res);
+}
 void keep_channel(ChannelResource* res) { enif_keep_resource(res); }
 void release_channel(ChannelResource* res) { enif_release_resource(res); }
 
@@ -101,8 +108,10 @@ void drop_erlang_waiter(ErlNifEnv* env, ChannelResource* res, std::uint64_t key)
   auto it = res->waiters.find(key);
   if (it == res->waiters.end()) return;
   ErlangWaiter& w = *it->second;
-  if (w.kind == WaitKind::receive) res->channel.stop_waiting(&w);
-  else res->channel.stop_waiting_for_room(&w);
+  if (w.kind == WaitKind::receive)
+    res->channel.stop_waiting(&w);
+  else
+    res->channel.stop_waiting_for_room(&w);
   enif_demonitor_process(env, res, &w.monitor);
   res->waiters.erase(it);
 }

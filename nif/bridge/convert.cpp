@@ -1,5 +1,3 @@
-#include "engine/python/python.hpp"
-
 #include "nif/bridge/convert.hpp"
 
 #include <atomic>
@@ -7,9 +5,10 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/python/python.hpp"
 #include "nif/bridge/atoms.hpp"
-#include "nif/bridge/channel_resource.hpp"
 #include "nif/bridge/channel_object.hpp"
+#include "nif/bridge/channel_resource.hpp"
 #include "nif/bridge/term_types.hpp"
 
 namespace epy::nif {
@@ -123,7 +122,8 @@ PyObject* atom_plain_name(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM atom) {
 PyObject* binary_to_python(ErlNifEnv* env, ERL_NIF_TERM term) {
   ErlNifBinary bin;
   if (!enif_inspect_binary(env, term, &bin)) {
-    PyErr_SetString(PyExc_TypeError, "cannot convert an Erlang bitstring (not a whole number of bytes)");
+    PyErr_SetString(PyExc_TypeError,
+                    "cannot convert an Erlang bitstring (not a whole number of bytes)");
     return nullptr;
   }
   const char* data = reinterpret_cast<const char*>(bin.data);
@@ -232,18 +232,25 @@ PyObject* convert(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM term, int depth)
     return nullptr;
   }
   switch (enif_term_type(env, term)) {
-    case ERL_NIF_TERM_TYPE_ATOM: return atom_value(st, env, term);
-    case ERL_NIF_TERM_TYPE_BITSTRING: return binary_to_python(env, term);
+    case ERL_NIF_TERM_TYPE_ATOM:
+      return atom_value(st, env, term);
+    case ERL_NIF_TERM_TYPE_BITSTRING:
+      return binary_to_python(env, term);
     case ERL_NIF_TERM_TYPE_FLOAT: {
       double d;
       enif_get_double(env, term, &d);
       return PyFloat_FromDouble(d);
     }
-    case ERL_NIF_TERM_TYPE_INTEGER: return integer_to_python(env, term);
-    case ERL_NIF_TERM_TYPE_LIST: return list_to_python(st, env, term, depth);
-    case ERL_NIF_TERM_TYPE_TUPLE: return tuple_to_python(st, env, term, depth);
-    case ERL_NIF_TERM_TYPE_MAP: return map_to_python(st, env, term, depth);
-    case ERL_NIF_TERM_TYPE_PID: return make_pid(st, env, term);
+    case ERL_NIF_TERM_TYPE_INTEGER:
+      return integer_to_python(env, term);
+    case ERL_NIF_TERM_TYPE_LIST:
+      return list_to_python(st, env, term, depth);
+    case ERL_NIF_TERM_TYPE_TUPLE:
+      return tuple_to_python(st, env, term, depth);
+    case ERL_NIF_TERM_TYPE_MAP:
+      return map_to_python(st, env, term, depth);
+    case ERL_NIF_TERM_TYPE_PID:
+      return make_pid(st, env, term);
     case ERL_NIF_TERM_TYPE_REFERENCE: {
       ChannelResource* channel;
       if (get_channel(env, term, &channel)) return make_channel_object(st, channel);
@@ -329,9 +336,12 @@ bool long_to_term(ErlNifEnv* env, PyObject* obj, ERL_NIF_TERM* out) {
 }
 
 bool float_to_term(ErlNifEnv* env, double d, ERL_NIF_TERM* out) {
-  if (std::isnan(d)) *out = atoms.nan;
-  else if (std::isinf(d)) *out = d > 0 ? atoms.infinity : atoms.neg_infinity;
-  else *out = enif_make_double(env, d);
+  if (std::isnan(d))
+    *out = atoms.nan;
+  else if (std::isinf(d))
+    *out = d > 0 ? atoms.infinity : atoms.neg_infinity;
+  else
+    *out = enif_make_double(env, d);
   return true;
 }
 
@@ -366,8 +376,8 @@ bool atom_to_term(ErlNifEnv* env, PyObject* obj, ERL_NIF_TERM* out) {
   }
   if (!existing_atom(env, utf8, std::size_t(size), out)) {
     if (!take_atom_budget()) {
-      PyErr_Format(PyExc_ValueError,
-                   "atom %R does not exist and Python may not create more atoms", obj);
+      PyErr_Format(PyExc_ValueError, "atom %R does not exist and Python may not create more atoms",
+                   obj);
       return false;
     }
     if (!new_atom(env, utf8, std::size_t(size), out)) {
@@ -385,7 +395,8 @@ bool pid_to_term(ErlNifEnv* env, PyObject* obj, ERL_NIF_TERM* out) {
     *out = pid->pid.pid;  // a local pid is an immediate term, valid in any env
     return true;
   }
-  return enif_binary_to_term(env, reinterpret_cast<const unsigned char*>(PyBytes_AS_STRING(pid->etf)),
+  return enif_binary_to_term(env,
+                             reinterpret_cast<const unsigned char*>(PyBytes_AS_STRING(pid->etf)),
                              size_t(PyBytes_GET_SIZE(pid->etf)), out, 0) != 0 ||
          (PyErr_SetString(PyExc_ValueError, "corrupt erlang.Pid"), false);
 }
@@ -399,8 +410,12 @@ bool ref_to_term(ErlNifEnv* env, PyObject* obj, ERL_NIF_TERM* out) {
 
 bool to_term_at(ModuleState* st, ErlNifEnv* env, PyObject* obj, ERL_NIF_TERM* out, int depth);
 
-PyObject* const* list_items(PyObject* list) { return reinterpret_cast<PyListObject*>(list)->ob_item; }
-PyObject* const* tuple_items(PyObject* tuple) { return reinterpret_cast<PyTupleObject*>(tuple)->ob_item; }
+PyObject* const* list_items(PyObject* list) {
+  return reinterpret_cast<PyListObject*>(list)->ob_item;
+}
+PyObject* const* tuple_items(PyObject* tuple) {
+  return reinterpret_cast<PyTupleObject*>(tuple)->ob_item;
+}
 
 bool items_to_list(ModuleState* st, ErlNifEnv* env, PyObject* const* items, Py_ssize_t n,
                    ERL_NIF_TERM* out, int depth) {
@@ -463,8 +478,8 @@ bool iterable_to_list(ModuleState* st, ErlNifEnv* env, PyObject* iterable, ERL_N
                       int depth) {
   py::Ref seq(PySequence_Fast(iterable, "expected an iterable"));
   if (!seq) return false;
-  return items_to_list(st, env, PySequence_Fast_ITEMS(seq.get()), PySequence_Fast_GET_SIZE(seq.get()),
-                       out, depth);
+  return items_to_list(st, env, PySequence_Fast_ITEMS(seq.get()),
+                       PySequence_Fast_GET_SIZE(seq.get()), out, depth);
 }
 
 bool to_term_at(ModuleState* st, ErlNifEnv* env, PyObject* obj, ERL_NIF_TERM* out, int depth) {
@@ -490,7 +505,8 @@ bool to_term_at(ModuleState* st, ErlNifEnv* env, PyObject* obj, ERL_NIF_TERM* ou
     return bytes_to_term(env, PyBytes_AS_STRING(obj), std::size_t(PyBytes_GET_SIZE(obj)), out);
   if (type == st->pid_type) return pid_to_term(env, obj, out);
   if (type == st->ref_type) return ref_to_term(env, obj, out);
-  if (ChannelResource* channel = channel_of(st, obj)) return (*out = channel_term(env, channel)), true;
+  if (ChannelResource* channel = channel_of(st, obj))
+    return (*out = channel_term(env, channel)), true;
   // Subclasses (IntEnum, namedtuple, OrderedDict, ...) and the remaining types.
   if (PyLong_Check(obj)) return long_to_term(env, obj, out);
   if (PyFloat_Check(obj)) return float_to_term(env, PyFloat_AS_DOUBLE(obj), out);
@@ -498,7 +514,8 @@ bool to_term_at(ModuleState* st, ErlNifEnv* env, PyObject* obj, ERL_NIF_TERM* ou
   if (PyBytes_Check(obj))
     return bytes_to_term(env, PyBytes_AS_STRING(obj), std::size_t(PyBytes_GET_SIZE(obj)), out);
   if (PyByteArray_Check(obj))
-    return bytes_to_term(env, PyByteArray_AS_STRING(obj), std::size_t(PyByteArray_GET_SIZE(obj)), out);
+    return bytes_to_term(env, PyByteArray_AS_STRING(obj), std::size_t(PyByteArray_GET_SIZE(obj)),
+                         out);
   if (PyTuple_Check(obj))
     return items_to_tuple(st, env, tuple_items(obj), PyTuple_GET_SIZE(obj), out, depth);
   if (PyList_Check(obj))
@@ -518,7 +535,8 @@ PyObject* to_python_name(ModuleState* st, ErlNifEnv* env, ERL_NIF_TERM term, con
   if (enif_is_atom(env, term)) return atom_plain_name(st, env, term);
   ErlNifBinary bin;
   if (enif_inspect_binary(env, term, &bin))
-    return PyUnicode_DecodeUTF8(reinterpret_cast<const char*>(bin.data), Py_ssize_t(bin.size), "strict");
+    return PyUnicode_DecodeUTF8(reinterpret_cast<const char*>(bin.data), Py_ssize_t(bin.size),
+                                "strict");
   PyErr_Format(PyExc_TypeError, "%s must be an atom or a binary", what);
   return nullptr;
 }

@@ -17,13 +17,12 @@
 // Terms nested deeper than kMaxDepth are a ValueError, not a stack overflow.
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <erl_nif.h>
 
 #include <string>
 
 #include "engine/python/error.hpp"
+#include "engine/python/python.hpp"
 #include "nif/bridge/module_state.hpp"
 
 namespace epy::nif {

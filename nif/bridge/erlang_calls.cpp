@@ -1,8 +1,7 @@
-#include "engine/python/python.hpp"
-
 #include "nif/bridge/erlang_calls.hpp"
 
 #include "engine/context.hpp"
+#include "engine/python/python.hpp"
 
 namespace epy::nif {
 

@@ -9,9 +9,6 @@
 
 #include <erl_nif.h>
 
-#include "engine/wake_signal.hpp"
-#include "nif/bridge/owned_env.hpp"
-
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -20,6 +17,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "engine/wake_signal.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 namespace epy::nif {
 

@@ -3,12 +3,12 @@
 // touching Python objects.
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cstdint>
+
+#include "engine/python/python.hpp"
 
 namespace epy::nif {
 

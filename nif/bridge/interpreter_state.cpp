@@ -1,8 +1,7 @@
-#include "engine/python/python.hpp"
-
 #include "nif/bridge/interpreter_state.hpp"
 
 #include "engine/python/error.hpp"
+#include "engine/python/python.hpp"
 #include "nif/bridge/log_sink.hpp"
 #include "nif/bridge/venv_setting.hpp"
 
@@ -35,8 +34,8 @@ void sync_settings(InterpreterState* state) {
     state->venv_generation = venv.generation;
     if (venv.path.empty() && !venv_module_loaded()) return;  // nothing to take back
     py::Ref path(venv.path.empty() ? Py_NewRef(Py_None)
-                                   : PyUnicode_DecodeFSDefaultAndSize(venv.path.data(),
-                                                                      Py_ssize_t(venv.path.size())));
+                                   : PyUnicode_DecodeFSDefaultAndSize(
+                                         venv.path.data(), Py_ssize_t(venv.path.size())));
     py::Ref dirs(PyList_New(0));
     for (const std::string& dir : venv.site_dirs) {
       py::Ref entry(PyUnicode_DecodeFSDefaultAndSize(dir.data(), Py_ssize_t(dir.size())));
@@ -44,7 +43,7 @@ void sync_settings(InterpreterState* state) {
     }
     py::Ref module(path && dirs ? PyImport_ImportModule("erlang._venv") : nullptr);
     py::Ref done(module ? PyObject_CallMethod(module.get(), "apply", "OOK", path.get(), dirs.get(),
-                                                     static_cast<unsigned long long>(venv.generation))
+                                              static_cast<unsigned long long>(venv.generation))
                         : nullptr);
     if (!done) PyErr_Clear();  // erlang._venv logs what goes wrong inside
   }
@@ -89,9 +88,7 @@ void detach_interpreter_state(Interpreter& interp) {
   interp.set_user_data(nullptr);
 }
 
-void apply_request_settings(Interpreter& interp) {
-  sync_settings(&interpreter_state(interp));
-}
+void apply_request_settings(Interpreter& interp) { sync_settings(&interpreter_state(interp)); }
 
 PyObject* start_loop_task(Interpreter& interp, PyObject* awaitable, PyObject* on_done) {
   InterpreterState& state = interpreter_state(interp);

@@ -3,20 +3,19 @@
 // the per-request settings (before_request), starting a task request's task (start_task).
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <erl_nif.h>
 
 #include <cstdint>
 #include <string>
 
 #include "engine/python/interpreter.hpp"
+#include "engine/python/python.hpp"
 #include "nif/bridge/module_state.hpp"
 
 namespace epy::nif {
 
 struct InterpreterState {
-  py::Ref module;      // the interpreter's `_erlang` module
+  py::Ref module;  // the interpreter's `_erlang` module
   ModuleState* st = nullptr;
   py::Ref start_task;  // erlang._loop._start_task, once a task has run
   int log_level = 0;   // the root logger's level as last set from py:configure_logging/1

@@ -5,11 +5,11 @@
 // crosses interpreters. Values cross as Erlang terms.
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <erl_nif.h>
 
 #include <unordered_map>
+
+#include "engine/python/python.hpp"
 
 namespace epy::nif {
 
@@ -25,12 +25,12 @@ struct ModuleState {
   PyTypeObject* atom_type;
   PyTypeObject* pid_type;
   PyTypeObject* ref_type;
-  PyObject* state_full;    // erlang.StateFull, a MemoryError
-  PyObject* erlang_error;  // erlang.ErlangError
-  PyTypeObject* channel_type;  // _erlang.Channel, the base of erlang.channel.Channel
-  PyTypeObject* channel_class; // erlang.channel.Channel, once imported (what receivers get)
+  PyObject* state_full;         // erlang.StateFull, a MemoryError
+  PyObject* erlang_error;       // erlang.ErlangError
+  PyTypeObject* channel_type;   // _erlang.Channel, the base of erlang.channel.Channel
+  PyTypeObject* channel_class;  // erlang.channel.Channel, once imported (what receivers get)
   PyTypeObject* async_receiver_type;
-  PyObject* channel_closed;    // erlang.channel.ChannelClosed
+  PyObject* channel_closed;  // erlang.channel.ChannelClosed
   AtomCache* atoms;
 };
 

@@ -9,15 +9,15 @@
 #include <string>
 
 #include "engine/engine.hpp"
-#include "nif/bridge/erlang_calls.hpp"
 #include "nif/bridge/context_handle.hpp"
+#include "nif/bridge/erlang_calls.hpp"
 #include "nif/bridge/state_subscriptions.hpp"
 
 namespace epy::nif {
 
 struct NifRuntime {
   std::unique_ptr<Engine> engine;
-  std::string python_dir;  // priv/python: the `erlang` package, first on every sys.path
+  std::string python_dir;   // priv/python: the `erlang` package, first on every sys.path
   std::string python_home;  // the prefix of the embedded Python (its bin/ makes venvs)
   ContextRegistry registry;
   StateSubscriptions subscriptions;
@@ -25,7 +25,9 @@ struct NifRuntime {
   ErlNifResourceType* context_type = nullptr;
 };
 
-inline NifRuntime& nif_runtime(ErlNifEnv* env) { return *static_cast<NifRuntime*>(enif_priv_data(env)); }
+inline NifRuntime& nif_runtime(ErlNifEnv* env) {
+  return *static_cast<NifRuntime*>(enif_priv_data(env));
+}
 
 // The same state, for code that runs without a NIF env (the _erlang module in Python).
 NifRuntime& global_nif_runtime();

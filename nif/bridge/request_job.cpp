@@ -1,13 +1,12 @@
-#include "engine/python/python.hpp"
-
 #include "nif/bridge/request_job.hpp"
-#include "nif/bridge/owned_env.hpp"
 
 #include "engine/python/error.hpp"
+#include "engine/python/python.hpp"
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/convert.hpp"
 #include "nif/bridge/interpreter_state.hpp"
+#include "nif/bridge/owned_env.hpp"
 #include "nif/bridge/term_cost.hpp"
 
 namespace epy::nif {
@@ -23,8 +22,8 @@ RequestJob::RequestJob() : env_(owned_env_.get()) {}
 RequestJob::~RequestJob() = default;
 
 void RequestJob::prepare_call(ErlNifEnv* caller_env, const ErlNifPid& caller, ERL_NIF_TERM ref,
-                          ERL_NIF_TERM module, ERL_NIF_TERM function, ERL_NIF_TERM args,
-                          ERL_NIF_TERM kwargs, bool reply, bool task) {
+                              ERL_NIF_TERM module, ERL_NIF_TERM function, ERL_NIF_TERM args,
+                              ERL_NIF_TERM kwargs, bool reply, bool task) {
   caller_ = caller;
   reply_ = reply;
   task_ = task;
@@ -36,7 +35,7 @@ void RequestJob::prepare_call(ErlNifEnv* caller_env, const ErlNifPid& caller, ER
 }
 
 void RequestJob::prepare_code(ErlNifEnv* caller_env, const ErlNifPid& caller, ERL_NIF_TERM ref,
-                          ERL_NIF_TERM code, ERL_NIF_TERM locals) {
+                              ERL_NIF_TERM code, ERL_NIF_TERM locals) {
   caller_ = caller;
   reply_ = true;
   ref_ = enif_make_copy(env_, ref);
@@ -94,7 +93,8 @@ bool RequestJob::decode_code(Interpreter& interp, CodeInput& in) {
 
 ERL_NIF_TERM RequestJob::error_from_python(ModuleState* st, const ReplyGate& gate) {
   PyErrorInfo e = fetch_error();
-  if (e.keyboard_interrupt && gate.interrupted()) return enif_make_tuple2(env_, atoms.error, atoms.interrupted);
+  if (e.keyboard_interrupt && gate.interrupted())
+    return enif_make_tuple2(env_, atoms.error, atoms.interrupted);
   if (gate.cancelled()) return enif_make_tuple2(env_, atoms.error, atoms.cancelled);
   return enif_make_tuple2(
       env_, atoms.error,
@@ -129,8 +129,11 @@ void RequestJob::deliver(ERL_NIF_TERM answer, ReplyGate& gate) {
     case Delivery::deliver:
       if (!hand_over(answer, gate)) send(answer);
       break;
-    case Delivery::abort: send(failure_term(env_, gate.abort_failure())); break;
-    case Delivery::drop: break;
+    case Delivery::abort:
+      send(failure_term(env_, gate.abort_failure()));
+      break;
+    case Delivery::drop:
+      break;
   }
 }
 

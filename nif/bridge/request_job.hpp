@@ -4,8 +4,6 @@
 // ({async_result, Ref, Result} for an asyncio task).
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <erl_nif.h>
 
 #include <atomic>
@@ -13,6 +11,7 @@
 
 #include "engine/job.hpp"
 #include "engine/python/interpreter.hpp"
+#include "engine/python/python.hpp"
 #include "engine/request_table.hpp"
 #include "nif/bridge/module_state.hpp"
 #include "nif/bridge/owned_env.hpp"

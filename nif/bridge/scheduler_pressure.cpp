@@ -66,7 +66,7 @@ bool SchedulerPressure::read_waits(std::vector<std::uint64_t>* out) {
     if (n <= 0) return false;
     buf[n] = 0;
     char* rest = nullptr;
-    std::strtoull(buf, &rest, 10);  // time on the CPU
+    std::strtoull(buf, &rest, 10);                 // time on the CPU
     (*out)[i] = std::strtoull(rest, nullptr, 10);  // time waiting for one
   }
   return true;

@@ -1,9 +1,8 @@
-#include "engine/python/python.hpp"
-
 #include "nif/bridge/state_codec.hpp"
-#include "nif/bridge/owned_env.hpp"
 
+#include "engine/python/python.hpp"
 #include "nif/bridge/convert.hpp"
+#include "nif/bridge/owned_env.hpp"
 
 namespace epy::nif {
 
@@ -29,7 +28,11 @@ bool valid_utf8(const unsigned char* s, std::size_t n) {
   std::size_t i = 0;
   while (i < n) {
     const unsigned char c = s[i];
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xe  ? 3
+                      : (c >> 3) == 0x1e ? 4
+                                         : 0;
     if (len == 0 || i + len > n) return false;
     for (std::size_t k = 1; k < len; ++k)
       if ((s[i + k] & 0xc0) != 0x80) return false;

@@ -3,12 +3,11 @@
 // interpreter and Erlang itself decode to exactly what was stored.
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <erl_nif.h>
 
 #include <string>
 
+#include "engine/python/python.hpp"
 #include "engine/state_store.hpp"
 #include "nif/bridge/module_state.hpp"
 

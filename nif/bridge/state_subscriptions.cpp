@@ -1,11 +1,11 @@
 #include "nif/bridge/state_subscriptions.hpp"
-#include "nif/bridge/owned_env.hpp"
 
 #include <algorithm>
 
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/caller_env.hpp"
 #include "nif/bridge/convert.hpp"
+#include "nif/bridge/owned_env.hpp"
 #include "nif/bridge/state_codec.hpp"
 
 namespace epy::nif {
@@ -38,7 +38,8 @@ void StateSubscriptions::subscribe(ErlNifEnv* env, const std::string& key, const
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = by_pid_.find(pid.pid);
   if (it == by_pid_.end()) {
-    auto* res = static_cast<MonitorResource*>(enif_alloc_resource(resource_type_, sizeof(MonitorResource)));
+    auto* res =
+        static_cast<MonitorResource*>(enif_alloc_resource(resource_type_, sizeof(MonitorResource)));
     res->owner = this;
     res->pid = pid;
     if (enif_monitor_process(env, res, &pid, &res->monitor) != 0) {  // already dead
@@ -109,7 +110,8 @@ void StateSubscriptions::state_changed(const std::string& key, const StateValue*
     ERL_NIF_TERM change =
         value ? enif_make_tuple2(env, enif_make_atom(env, "set"), decode_state(env, *value))
               : enif_make_atom(env, "deleted");
-    ERL_NIF_TERM msg = enif_make_tuple3(env, enif_make_atom(env, "py_state"), make_binary(env, key), change);
+    ERL_NIF_TERM msg =
+        enif_make_tuple3(env, enif_make_atom(env, "py_state"), make_binary(env, key), change);
     ErlNifPid pid;
     pid.pid = pid_term;
     enif_send(current_caller_env(), &pid, env, msg);

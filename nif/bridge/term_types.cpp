@@ -1,7 +1,7 @@
 // erlang.Atom, erlang.Pid and erlang.Ref: the Python types terms convert to.
-#include "engine/python/python.hpp"
-
 #include "nif/bridge/term_types.hpp"
+
+#include "engine/python/python.hpp"
 #include "nif/bridge/owned_env.hpp"
 
 namespace epy::nif {
@@ -116,10 +116,9 @@ PyType_Slot pid_slots[] = {
     {0, nullptr},
 };
 
-PyType_Spec pid_spec = {"erlang.Pid", sizeof(PidObject), 0,
-                        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
-                            Py_TPFLAGS_DISALLOW_INSTANTIATION,
-                        pid_slots};
+PyType_Spec pid_spec = {
+    "erlang.Pid", sizeof(PidObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION, pid_slots};
 
 // ---- erlang.Ref ----------------------------------------------------------------------
 
@@ -130,7 +129,9 @@ void ref_dealloc(PyObject* self) {
   Py_DECREF(type);
 }
 
-Py_hash_t ref_hash(PyObject* self) { return PyObject_Hash(reinterpret_cast<RefObject*>(self)->etf); }
+Py_hash_t ref_hash(PyObject* self) {
+  return PyObject_Hash(reinterpret_cast<RefObject*>(self)->etf);
+}
 
 PyObject* ref_richcompare(PyObject* a, PyObject* b, int op) {
   if (Py_TYPE(a) != Py_TYPE(b) || (op != Py_EQ && op != Py_NE)) Py_RETURN_NOTIMPLEMENTED;
@@ -153,10 +154,9 @@ PyType_Slot ref_slots[] = {
     {0, nullptr},
 };
 
-PyType_Spec ref_spec = {"erlang.Ref", sizeof(RefObject), 0,
-                        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
-                            Py_TPFLAGS_DISALLOW_INSTANTIATION,
-                        ref_slots};
+PyType_Spec ref_spec = {
+    "erlang.Ref", sizeof(RefObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION, ref_slots};
 
 }  // namespace
 
@@ -164,12 +164,14 @@ bool add_term_types(PyObject* module, ModuleState* st) {
   st->atom_type = reinterpret_cast<PyTypeObject*>(
       PyType_FromModuleAndSpec(module, &atom_spec, reinterpret_cast<PyObject*>(&PyUnicode_Type)));
   if (!st->atom_type) return false;
-  st->pid_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &pid_spec, nullptr));
+  st->pid_type =
+      reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &pid_spec, nullptr));
   if (!st->pid_type) return false;
-  st->ref_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &ref_spec, nullptr));
+  st->ref_type =
+      reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &ref_spec, nullptr));
   if (!st->ref_type) return false;
-  return PyModule_AddType(module, st->atom_type) == 0 && PyModule_AddType(module, st->pid_type) == 0 &&
-         PyModule_AddType(module, st->ref_type) == 0;
+  return PyModule_AddType(module, st->atom_type) == 0 &&
+         PyModule_AddType(module, st->pid_type) == 0 && PyModule_AddType(module, st->ref_type) == 0;
 }
 
 int traverse_term_types(ModuleState* st, visitproc visit, void* arg) {

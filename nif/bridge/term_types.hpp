@@ -2,10 +2,9 @@
 // Each interpreter has its own heap types (in its `_erlang` module's state).
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <erl_nif.h>
 
+#include "engine/python/python.hpp"
 #include "nif/bridge/module_state.hpp"
 
 namespace epy::nif {
@@ -18,16 +17,14 @@ struct AtomObject {
 
 // erlang.Pid: a local pid is kept as its (immediate) term; a remote one as external format.
 struct PidObject {
-  PyObject_HEAD
-  ErlNifPid pid;   // valid when local
+  PyObject_HEAD ErlNifPid pid;  // valid when local
   int local;
-  PyObject* etf;   // bytes, for remote pids (nullptr for local ones)
+  PyObject* etf;  // bytes, for remote pids (nullptr for local ones)
 };
 
 // erlang.Ref: a reference, kept in external term format.
 struct RefObject {
-  PyObject_HEAD
-  PyObject* etf;  // bytes
+  PyObject_HEAD PyObject* etf;  // bytes
 };
 
 // Creates the three types in a new `_erlang` module (its exec), and its GC support.

@@ -1,7 +1,4 @@
-#include "engine/python/python.hpp"
-
 #include "nif/pymod/channels.hpp"
-#include "nif/pymod/method_table.hpp"
 
 #include <atomic>
 #include <cmath>
@@ -9,12 +6,14 @@
 
 #include "engine/context.hpp"
 #include "engine/python/deadline.hpp"
+#include "engine/python/python.hpp"
 #include "engine/wait_error.hpp"
 #include "engine/wake_signal.hpp"
 #include "nif/bridge/channel_object.hpp"
 #include "nif/bridge/channel_payload.hpp"
 #include "nif/bridge/convert.hpp"
 #include "nif/bridge/event_fd.hpp"
+#include "nif/pymod/method_table.hpp"
 
 namespace epy::nif {
 
@@ -56,7 +55,6 @@ PyObject* raise_closed(ModuleState* st) {
   return nullptr;
 }
 
-
 // The message's term as a Python object; the message is freed (its environment pooled).
 PyObject* take(ModuleState* st, Payload& message) {
   PyObject* value = to_python(st, term_message(message).env, term_message(message).term);
@@ -90,8 +88,10 @@ class ReceiverGuard {
  public:
   ReceiverGuard(Channel& ch, channels::ChannelWaiter* w, bool room) : ch_(ch), w_(w), room_(room) {}
   ~ReceiverGuard() {
-    if (room_) ch_.stop_waiting_for_room(w_);
-    else ch_.stop_waiting(w_);
+    if (room_)
+      ch_.stop_waiting_for_room(w_);
+    else
+      ch_.stop_waiting(w_);
   }
 
  private:
@@ -105,17 +105,23 @@ PyObject* receive_until(PyObject* self, Clock::time_point deadline) {
   Channel& ch = channel_of_object(self);
   Payload message;
   switch (ch.try_receive(&message)) {  // the common case: no waiting at all
-    case Channel::ReceiveResult::received: return take(st, message);
-    case Channel::ReceiveResult::closed: return raise_closed(st);
-    case Channel::ReceiveResult::empty: break;
+    case Channel::ReceiveResult::received:
+      return take(st, message);
+    case Channel::ReceiveResult::closed:
+      return raise_closed(st);
+    case Channel::ReceiveResult::empty:
+      break;
   }
   SignalWaiter waiter;
   ReceiverGuard guard(ch, &waiter, false);
   for (;;) {
     switch (ch.receive_or_wait(&message, &waiter)) {
-      case Channel::WaitResult::received: return take(st, message);
-      case Channel::WaitResult::closed: return raise_closed(st);
-      case Channel::WaitResult::waiting: break;
+      case Channel::WaitResult::received:
+        return take(st, message);
+      case Channel::WaitResult::closed:
+        return raise_closed(st);
+      case Channel::WaitResult::waiting:
+        break;
     }
     if (!wait_ok(waiter.signal.wait_until(deadline), "channel receive timed out")) return nullptr;
     waiter.signal.rearm();
@@ -126,17 +132,23 @@ PyObject* send_until(PyObject* self, Payload& message, Clock::time_point deadlin
   ModuleState* st = state_of(self);
   Channel& ch = channel_of_object(self);
   switch (ch.send(message)) {
-    case Channel::SendResult::ok: Py_RETURN_NONE;
-    case Channel::SendResult::closed: return raise_closed(st);
-    case Channel::SendResult::full: break;
+    case Channel::SendResult::ok:
+      Py_RETURN_NONE;
+    case Channel::SendResult::closed:
+      return raise_closed(st);
+    case Channel::SendResult::full:
+      break;
   }
   SignalWaiter waiter;
   ReceiverGuard guard(ch, &waiter, true);
   for (;;) {
     switch (ch.send_or_wait(message, &waiter)) {
-      case Channel::SendResult::ok: Py_RETURN_NONE;
-      case Channel::SendResult::closed: return raise_closed(st);
-      case Channel::SendResult::full: break;
+      case Channel::SendResult::ok:
+        Py_RETURN_NONE;
+      case Channel::SendResult::closed:
+        return raise_closed(st);
+      case Channel::SendResult::full:
+        break;
     }
     if (!wait_ok(waiter.signal.wait_until(deadline),
                  "channel send timed out (the channel stayed full)"))
@@ -191,7 +203,8 @@ PyObject* channel_send(PyObject* self, PyObject* args, PyObject* kwargs) {
     return nullptr;
   Clock::time_point deadline;
   Payload message;
-  if (!deadline_of(timeout, "timeout", &deadline) || !make_message(state_of(self), obj, &message)) return nullptr;
+  if (!deadline_of(timeout, "timeout", &deadline) || !make_message(state_of(self), obj, &message))
+    return nullptr;
   return send_until(self, message, deadline);
 }
 
@@ -199,9 +212,12 @@ PyObject* channel_try_send(PyObject* self, PyObject* obj) {
   Payload message;
   if (!make_message(state_of(self), obj, &message)) return nullptr;
   switch (channel_of_object(self).send(message)) {
-    case Channel::SendResult::ok: Py_RETURN_TRUE;
-    case Channel::SendResult::full: Py_RETURN_FALSE;
-    case Channel::SendResult::closed: break;
+    case Channel::SendResult::ok:
+      Py_RETURN_TRUE;
+    case Channel::SendResult::full:
+      Py_RETURN_FALSE;
+    case Channel::SendResult::closed:
+      break;
   }
   return raise_closed(state_of(self));
 }
@@ -209,7 +225,8 @@ PyObject* channel_try_send(PyObject* self, PyObject* obj) {
 PyObject* channel_receive(PyObject* self, PyObject* args, PyObject* kwargs) {
   static const char* names[] = {"timeout", nullptr};
   PyObject* timeout = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O", const_cast<char**>(names), &timeout)) return nullptr;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O", const_cast<char**>(names), &timeout))
+    return nullptr;
   Clock::time_point deadline;
   if (!deadline_of(timeout, "timeout", &deadline)) return nullptr;
   return receive_until(self, deadline);
@@ -222,9 +239,12 @@ PyObject* channel_try_receive(PyObject* self, PyObject* args, PyObject* kwargs) 
     return nullptr;
   Payload message;
   switch (channel_of_object(self).try_receive(&message)) {
-    case Channel::ReceiveResult::received: return take(state_of(self), message);
-    case Channel::ReceiveResult::empty: return Py_NewRef(fallback);
-    case Channel::ReceiveResult::closed: break;
+    case Channel::ReceiveResult::received:
+      return take(state_of(self), message);
+    case Channel::ReceiveResult::empty:
+      return Py_NewRef(fallback);
+    case Channel::ReceiveResult::closed:
+      break;
   }
   return raise_closed(state_of(self));
 }
@@ -258,8 +278,10 @@ PyObject* channel_iternext(PyObject* self) {
 
 PyObject* channel_richcompare(PyObject* a, PyObject* b, int op) {
   ModuleState* st = state_of(a);
-  if ((op != Py_EQ && op != Py_NE) || !PyObject_TypeCheck(b, st->channel_type)) Py_RETURN_NOTIMPLEMENTED;
-  const bool same = reinterpret_cast<ChannelObject*>(a)->res == reinterpret_cast<ChannelObject*>(b)->res;
+  if ((op != Py_EQ && op != Py_NE) || !PyObject_TypeCheck(b, st->channel_type))
+    Py_RETURN_NOTIMPLEMENTED;
+  const bool same =
+      reinterpret_cast<ChannelObject*>(a)->res == reinterpret_cast<ChannelObject*>(b)->res;
   return PyBool_FromLong(op == Py_EQ ? same : !same);
 }
 
@@ -279,8 +301,7 @@ PyObject* channel_repr(PyObject* self) {
 // ---- the async receiver --------------------------------------------------------------
 
 struct AsyncReceiverObject {
-  PyObject_HEAD
-  ChannelResource* res;
+  PyObject_HEAD ChannelResource* res;
   EventFdWaiter* waiter;  // nullptr once closed
 };
 
@@ -339,8 +360,10 @@ PyObject* receiver_poll(PyObject* obj, PyObject*) {
       py::Ref value(take(st, message));
       return value ? PyTuple_Pack(1, value.get()) : nullptr;
     }
-    case Channel::WaitResult::closed: return raise_closed(st);
-    case Channel::WaitResult::waiting: break;
+    case Channel::WaitResult::closed:
+      return raise_closed(st);
+    case Channel::WaitResult::waiting:
+      break;
   }
   Py_RETURN_NONE;
 }
@@ -350,7 +373,8 @@ PyObject* receiver_close(PyObject* obj, PyObject*) {
   Py_RETURN_NONE;
 }
 
-#define EPY_KW(f) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f)), METH_VARARGS | METH_KEYWORDS
+#define EPY_KW(f) \
+  reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f)), METH_VARARGS | METH_KEYWORDS
 
 PyMethodDef channel_type_methods[] = {
     {"send", EPY_KW(channel_send),
@@ -411,15 +435,17 @@ PyType_Spec receiver_spec = {"_erlang._AsyncReceiver", sizeof(AsyncReceiverObjec
 }  // namespace
 
 bool add_channel_types(PyObject* module, ModuleState* st) {
-  st->channel_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &channel_spec, nullptr));
+  st->channel_type =
+      reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &channel_spec, nullptr));
   if (!st->channel_type || PyModule_AddType(module, st->channel_type) < 0) return false;
   st->async_receiver_type =
       reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &receiver_spec, nullptr));
   if (!st->async_receiver_type) return false;
   st->channel_closed = PyErr_NewExceptionWithDoc(
-      "erlang.channel.ChannelClosed",
-      "The channel is closed (and, for a receive, drained).", PyExc_Exception, nullptr);
-  return st->channel_closed && PyModule_AddObjectRef(module, "ChannelClosed", st->channel_closed) == 0;
+      "erlang.channel.ChannelClosed", "The channel is closed (and, for a receive, drained).",
+      PyExc_Exception, nullptr);
+  return st->channel_closed &&
+         PyModule_AddObjectRef(module, "ChannelClosed", st->channel_closed) == 0;
 }
 
 int traverse_channel_types(ModuleState* st, visitproc visit, void* arg) {
@@ -439,7 +465,8 @@ void clear_channel_types(ModuleState* st) {
 
 PyObject* py_set_channel_class(PyObject* module, PyObject* cls) {
   ModuleState* st = module_state_of(module);
-  if (!PyType_Check(cls) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(cls), st->channel_type)) {
+  if (!PyType_Check(cls) ||
+      !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(cls), st->channel_type)) {
     PyErr_SetString(PyExc_TypeError, "_set_channel_class() takes a subclass of _erlang.Channel");
     return nullptr;
   }

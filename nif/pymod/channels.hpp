@@ -4,10 +4,9 @@
 // context serving its mailbox, and is woken through that mailbox.
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <erl_nif.h>
 
+#include "engine/python/python.hpp"
 #include "nif/bridge/module_state.hpp"
 
 namespace epy::nif {

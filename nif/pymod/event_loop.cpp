@@ -1,15 +1,14 @@
-#include "engine/python/python.hpp"
-
 #include "nif/pymod/event_loop.hpp"
-#include "nif/pymod/method_table.hpp"
 
 #include <cmath>
 #include <memory>
 
 #include "engine/context.hpp"
-#include "engine/wait_error.hpp"
 #include "engine/python/deadline.hpp"
 #include "engine/python/loop_driver.hpp"
+#include "engine/python/python.hpp"
+#include "engine/wait_error.hpp"
+#include "nif/pymod/method_table.hpp"
 
 namespace epy::nif {
 
@@ -35,9 +34,11 @@ PyObject* py_drive(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     PyErr_SetString(PyExc_RuntimeError, "only a context's own thread has a context event loop");
     return nullptr;
   }
-  if (LoopDriver* current = driver_of(context); current && current->loop() == args[0]) Py_RETURN_NONE;
+  if (LoopDriver* current = driver_of(context); current && current->loop() == args[0])
+    Py_RETURN_NONE;
   if (!context->set_background(std::make_unique<LoopDriver>(args[0], fd))) {
-    PyErr_SetString(PyExc_RuntimeError, "the context's event loop cannot be replaced from inside it");
+    PyErr_SetString(PyExc_RuntimeError,
+                    "the context's event loop cannot be replaced from inside it");
     return nullptr;
   }
   Py_RETURN_NONE;
@@ -48,7 +49,9 @@ PyObject* py_context_loop(PyObject*, PyObject*) {
   return Py_NewRef(driver ? driver->loop() : Py_None);
 }
 
-PyObject* py_in_context(PyObject*, PyObject*) { return PyBool_FromLong(Context::current() != nullptr); }
+PyObject* py_in_context(PyObject*, PyObject*) {
+  return PyBool_FromLong(Context::current() != nullptr);
+}
 
 PyObject* py_wait(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 2) {

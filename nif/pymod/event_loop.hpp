@@ -3,9 +3,9 @@
 // waits in the context instead of blocking it.
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <cstdint>
+
+#include "engine/python/python.hpp"
 
 namespace epy::nif {
 

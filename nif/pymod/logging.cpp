@@ -1,11 +1,10 @@
 // Python's logging records on their way to Erlang's logger: the `_erlang` functions the
 // erlang package's logging handler (erlang/_logging.py) calls.
 #include "engine/python/python.hpp"
-
 #include "nif/bridge/convert.hpp"
-#include "nif/bridge/owned_env.hpp"
 #include "nif/bridge/log_sink.hpp"
 #include "nif/bridge/module_state.hpp"
+#include "nif/bridge/owned_env.hpp"
 #include "nif/pymod/method_table.hpp"
 
 namespace epy::nif {
@@ -13,7 +12,7 @@ namespace epy::nif {
 namespace {
 
 ERL_NIF_TERM level_atom(ErlNifEnv* env, long levelno) {
-  const char* name = levelno >= 50 ? "critical"
+  const char* name = levelno >= 50   ? "critical"
                      : levelno >= 40 ? "error"
                      : levelno >= 30 ? "warning"
                      : levelno >= 20 ? "info"
@@ -44,8 +43,8 @@ PyObject* erlang_log(PyObject* module, PyObject* const* args, Py_ssize_t nargs) 
     enif_make_map_put(env, meta, enif_make_atom(env, "file"), file, &meta);
     enif_make_map_put(env, meta, enif_make_atom(env, "line"), enif_make_long(env, lineno), &meta);
     enif_make_map_put(env, meta, enif_make_atom(env, "python_function"), function, &meta);
-    sent = send_log(env, enif_make_tuple5(env, enif_make_atom(env, "py_log"), level_atom(env, levelno),
-                                          name, message, meta));
+    sent = send_log(env, enif_make_tuple5(env, enif_make_atom(env, "py_log"),
+                                          level_atom(env, levelno), name, message, meta));
   }
   if (PyErr_Occurred()) return nullptr;
   return PyBool_FromLong(sent);

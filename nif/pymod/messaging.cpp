@@ -1,17 +1,16 @@
-#include "engine/python/python.hpp"
-
 #include "nif/pymod/messaging.hpp"
-#include "nif/bridge/owned_env.hpp"
-#include "nif/pymod/method_table.hpp"
 
 #include "engine/context.hpp"
+#include "engine/python/python.hpp"
 #include "engine/wait_error.hpp"
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/convert.hpp"
-#include "nif/bridge/term_types.hpp"
 #include "nif/bridge/interpreter_state.hpp"
-#include "nif/bridge/request_job.hpp"
 #include "nif/bridge/nif_runtime.hpp"
+#include "nif/bridge/owned_env.hpp"
+#include "nif/bridge/request_job.hpp"
+#include "nif/bridge/term_types.hpp"
+#include "nif/pymod/method_table.hpp"
 
 namespace epy::nif {
 
@@ -159,7 +158,7 @@ PyObject* py_call(PyObject* module, PyObject* const* args, Py_ssize_t nargs) {
     }
     ErlNifPid owner;
     ERL_NIF_TERM ctx = context && current_context_owner(&owner) ? enif_make_pid(env.get(), &owner)
-                                                                 : atoms.undefined;
+                                                                : atoms.undefined;
     const std::uint64_t token = erlang_calls().add_waiter(waiter);
     ERL_NIF_TERM msg = enif_make_tuple5(env.get(), enif_make_atom(env.get(), "py_callback"),
                                         enif_make_uint64(env.get(), token),
@@ -230,9 +229,11 @@ PyObject* py_whereis(PyObject* module, PyObject* name) {
   if (Py_TYPE(name) == st->atom_type) {
     if (!to_term(st, env.get(), name, &atom)) return nullptr;
   } else {
-    std::vector<unsigned char> etf{131, 118, (unsigned char)(size >> 8), (unsigned char)(size & 0xff)};
+    std::vector<unsigned char> etf{131, 118, (unsigned char)(size >> 8),
+                                   (unsigned char)(size & 0xff)};
     etf.insert(etf.end(), utf8, utf8 + size);
-    if (size > 1020 || !enif_binary_to_term(env.get(), etf.data(), etf.size(), &atom, ERL_NIF_BIN2TERM_SAFE))
+    if (size > 1020 ||
+        !enif_binary_to_term(env.get(), etf.data(), etf.size(), &atom, ERL_NIF_BIN2TERM_SAFE))
       Py_RETURN_NONE;
   }
   ErlNifPid pid;

@@ -2,12 +2,13 @@
 // the event loop, logging): each topic lists its own, pymod/module.cpp joins the lists.
 #pragma once
 
-#include "engine/python/python.hpp"
-
 #include <vector>
 
+#include "engine/python/python.hpp"
+
 // A PyMethodDef entry for a METH_FASTCALL function (the cast CPython's API wants).
-#define EPY_FASTCALL(f) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f)), METH_FASTCALL
+#define EPY_FASTCALL(f) \
+  reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f)), METH_FASTCALL
 
 namespace epy::nif {
 

@@ -2,7 +2,6 @@
 // functions (joined from the topics' lists, see method_table.hpp). Multi-phase
 // initialisation, so every OWN_GIL subinterpreter gets an instance of its own.
 #include "engine/python/python.hpp"
-
 #include "nif/bridge/module_state.hpp"
 #include "nif/bridge/term_types.hpp"
 #include "nif/pymod/channels.hpp"

@@ -1,16 +1,14 @@
-#include "engine/python/python.hpp"
-
 #include "nif/pymod/state.hpp"
-
-#include "engine/python/deadline.hpp"
-#include "nif/pymod/method_table.hpp"
 
 #include <cmath>
 
+#include "engine/python/deadline.hpp"
+#include "engine/python/python.hpp"
 #include "engine/state_wait.hpp"
 #include "engine/wait_error.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 #include "nif/bridge/state_codec.hpp"
+#include "nif/pymod/method_table.hpp"
 
 namespace epy::nif {
 
@@ -20,7 +18,8 @@ StateStore& store() { return global_nif_runtime().engine->state(); }
 
 bool arity(const char* name, Py_ssize_t nargs, Py_ssize_t min, Py_ssize_t max) {
   if (nargs >= min && nargs <= max) return true;
-  PyErr_Format(PyExc_TypeError, "%s() takes %zd to %zd arguments (%zd given)", name, min, max, nargs);
+  PyErr_Format(PyExc_TypeError, "%s() takes %zd to %zd arguments (%zd given)", name, min, max,
+               nargs);
   return false;
 }
 
@@ -35,7 +34,8 @@ PyObject* raise(PyObject* module, StateStatus s, const std::string& key) {
       PyErr_Format(PyExc_TypeError, "state value of %s is not an integer", key.c_str());
       break;
     case StateStatus::overflow:
-      PyErr_Format(PyExc_OverflowError, "state counter %s would leave the 64-bit range", key.c_str());
+      PyErr_Format(PyExc_OverflowError, "state counter %s would leave the 64-bit range",
+                   key.c_str());
       break;
     case StateStatus::not_found:
       PyErr_Format(PyExc_KeyError, "%s", key.c_str());
@@ -46,7 +46,8 @@ PyObject* raise(PyObject* module, StateStatus s, const std::string& key) {
   return nullptr;
 }
 
-PyObject* step(PyObject* module, PyObject* const* args, Py_ssize_t nargs, const char* name, int sign) {
+PyObject* step(PyObject* module, PyObject* const* args, Py_ssize_t nargs, const char* name,
+               int sign) {
   if (!arity(name, nargs, 1, 2)) return nullptr;
   std::string key;
   if (!state_key(args[0], &key)) return nullptr;
@@ -71,7 +72,8 @@ PyObject* py_state_set(PyObject* module, PyObject* const* args, Py_ssize_t nargs
   if (!arity("state_set", nargs, 2, 2)) return nullptr;
   std::string key;
   StateValue value;
-  if (!state_key(args[0], &key) || !encode_state(module_state_of(module), args[1], &value)) return nullptr;
+  if (!state_key(args[0], &key) || !encode_state(module_state_of(module), args[1], &value))
+    return nullptr;
   StateStatus s = store().set(key, std::move(value));
   if (s != StateStatus::ok) return raise(module, s, key);
   Py_RETURN_NONE;

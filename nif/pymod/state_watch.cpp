@@ -1,10 +1,9 @@
-#include "engine/python/python.hpp"
-
 #include "nif/pymod/state_watch.hpp"
 
 #include <memory>
 #include <string>
 
+#include "engine/python/python.hpp"
 #include "engine/state_store.hpp"
 #include "nif/bridge/event_fd.hpp"
 #include "nif/bridge/nif_runtime.hpp"
@@ -25,8 +24,7 @@ class EventFdWatcher final : public StateWatcher {
 };
 
 struct StateWatchObject {
-  PyObject_HEAD
-  std::string* key;
+  PyObject_HEAD std::string* key;
   EventFdWatcher* watcher;  // nullptr once closed
 };
 
@@ -43,7 +41,8 @@ int watch_init(PyObject* obj, PyObject* args, PyObject* kwargs) {
   auto* self = reinterpret_cast<StateWatchObject*>(obj);
   PyObject* key_obj;
   static const char* names[] = {"key", nullptr};
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O", const_cast<char**>(names), &key_obj)) return -1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O", const_cast<char**>(names), &key_obj))
+    return -1;
   std::string key;
   if (!state_key(key_obj, &key)) return -1;
   close_watch(self);

@@ -1,14 +1,15 @@
 // The channel core on its own: order, exactly-once delivery under threads, waiting
 // receivers and senders, hand-on of wake-ups, close and the byte bound.
 #include "channels/channel.hpp"
-#include "channels/thread_waiter.hpp"
+
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
+#include "channels/thread_waiter.hpp"
 
 using namespace std::chrono_literals;
 

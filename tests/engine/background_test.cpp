@@ -2,12 +2,12 @@
 // the background runs whenever no request runs, wakes for its timers and its descriptor,
 // never starves requests, and completes the requests that wait for it; cancels and stops
 // reach that work.
-#include "engine_fixture.hpp"
-
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <thread>
+
+#include "engine_fixture.hpp"
 
 using namespace std::chrono_literals;
 
@@ -96,7 +96,8 @@ class TestBackground : public BackgroundWork {
     auto first = SteadyClock::time_point::max();
     for (const auto& item : tasks_.items)
       first = std::min(first, was_cancelled(item.task.get()) ? SteadyClock::now() : item.due);
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(first - SteadyClock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::microseconds>(first - SteadyClock::now());
     return left.count() > 0 ? left : 0us;
   }
 
@@ -274,7 +275,8 @@ TEST_P(Background, ManyDeferredRequestsEachReachTheirCaller) {
 TEST_P(Background, CancellingADeferredRequestStopsItsWorkAndAnswersNothing) {
   install();
   auto s = submit_deferred(1, 10000ms);
-  ASSERT_TRUE(eventually([&] { return tasks_.cancelled.load() == 0 && ctx_->stats().served == 2; }));
+  ASSERT_TRUE(
+      eventually([&] { return tasks_.cancelled.load() == 0 && ctx_->stats().served == 2; }));
   EXPECT_EQ(ctx_->cancel(s.ticket), CancelResult::cancelled_deferred);
   ASSERT_TRUE(eventually([&] { return tasks_.cancelled.load() == 1; }));
   // The work completed right after its cancel, and delivered nothing: the next answer in
@@ -337,7 +339,8 @@ TEST_P(Background, DeferredWorkCompletesWhileAnotherRequestWaits) {
 
 TEST_P(Background, ABusyBackgroundDoesNotStarveRequests) {
   install(-1, /*busy=*/true);
-  for (std::uint64_t i = 1; i <= 200; ++i) submit(*ctx_, inbox_, MessageKind::eval, i, std::to_string(i));
+  for (std::uint64_t i = 1; i <= 200; ++i)
+    submit(*ctx_, inbox_, MessageKind::eval, i, std::to_string(i));
   for (std::uint64_t i = 1; i <= 200; ++i) {
     auto o = inbox_.pop();
     ASSERT_TRUE(o);

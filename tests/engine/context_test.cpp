@@ -1,6 +1,6 @@
-#include "engine_fixture.hpp"
-
 #include <thread>
+
+#include "engine_fixture.hpp"
 
 using namespace std::chrono_literals;
 

@@ -2,13 +2,13 @@
 // helpers to start contexts and submit TestJobs to them.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <future>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/engine.hpp"
 #include "test_job.hpp"

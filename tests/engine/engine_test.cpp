@@ -1,8 +1,7 @@
-#include "engine_fixture.hpp"
-
 #include <thread>
 
 #include "engine/python/runtime.hpp"
+#include "engine_fixture.hpp"
 
 using namespace std::chrono_literals;
 
@@ -19,7 +18,8 @@ TEST(Engine, RunsTasksOnThePythonMainThread) {
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject* threading = PyImport_ImportModule("threading");
     PyObject* main = threading ? PyObject_CallMethod(threading, "main_thread", nullptr) : nullptr;
-    PyObject* current = threading ? PyObject_CallMethod(threading, "current_thread", nullptr) : nullptr;
+    PyObject* current =
+        threading ? PyObject_CallMethod(threading, "current_thread", nullptr) : nullptr;
     const bool same = main && main == current;
     Py_XDECREF(main);
     Py_XDECREF(current);

@@ -1,11 +1,10 @@
 // The interrupt latch on its own, on a thread of the main interpreter: an interrupt that
 // another thread delivers with the GIL (Python 3.11's way) while the request waits in C
 // stays for the waiter to take; outside a wait it becomes an asynchronous exception.
-#include "engine/python/python.hpp"
-
 #include <thread>
 
 #include "engine/python/interrupt.hpp"
+#include "engine/python/python.hpp"
 #include "engine_fixture.hpp"
 
 namespace epy::test {

@@ -1,7 +1,7 @@
 // time.sleep() in a context ends as soon as its request is interrupted or cancelled.
-#include "engine_fixture.hpp"
-
 #include <thread>
+
+#include "engine_fixture.hpp"
 
 using namespace std::chrono_literals;
 
@@ -53,7 +53,8 @@ TEST_P(InterruptibleSleep, ItStillSleepsAndValidates) {
   EXPECT_TRUE(o->ok) << o->error_message;
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, InterruptibleSleep, ::testing::ValuesIn(available_modes()), mode_name);
+INSTANTIATE_TEST_SUITE_P(Modes, InterruptibleSleep, ::testing::ValuesIn(available_modes()),
+                         mode_name);
 
 }  // namespace
 }  // namespace epy::test

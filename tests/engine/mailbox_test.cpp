@@ -1,12 +1,11 @@
 #include "engine/mailbox.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 using namespace std::chrono_literals;
 

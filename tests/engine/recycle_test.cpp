@@ -1,11 +1,11 @@
 // Subinterpreters of contexts stopped on purpose serve later contexts, reset to the state
 // a fresh context starts in (CPython 3.12/3.13 leak ~1.7 MB per subinterpreter ended).
-#include "engine_fixture.hpp"
+#include <stdlib.h>
 
 #include <fstream>
 #include <thread>
 
-#include <stdlib.h>
+#include "engine_fixture.hpp"
 
 using namespace std::chrono_literals;
 
@@ -44,15 +44,18 @@ TEST(Recycling, AStoppedContextPassesAFreshInterpreterOn) {
   ASSERT_TRUE(first.ok) << first.error;
   Context& a = *first.context;
   const long thread = a.stats().os_thread_id;
-  EXPECT_EQ(exec(a, "import sys, builtins, atexit\n"
-                    "sys.path.insert(0, " + std::string("'") + dir + "')\n"
-                    "import epy_user_mod\n"
-                    "epy_user_mod.state.append(1)\n"
-                    "secret = 42\n"
-                    "builtins.len = lambda x: -1\n"
-                    "sys.setrecursionlimit(123)\n"
-                    "sys.epy_flag = True\n"
-                    "atexit.register(lambda: epy_user_mod.state.append('atexit ran'))\n"),
+  EXPECT_EQ(exec(a,
+                 "import sys, builtins, atexit\n"
+                 "sys.path.insert(0, " +
+                     std::string("'") + dir +
+                     "')\n"
+                     "import epy_user_mod\n"
+                     "epy_user_mod.state.append(1)\n"
+                     "secret = 42\n"
+                     "builtins.len = lambda x: -1\n"
+                     "sys.setrecursionlimit(123)\n"
+                     "sys.epy_flag = True\n"
+                     "atexit.register(lambda: epy_user_mod.state.append('atexit ran'))\n"),
             "None");
   const std::size_t idle_before = engine().idle_interpreters();
   stop(a);
@@ -79,11 +82,12 @@ TEST(Recycling, KeptPackagesForgetSubmodulesImportedSince) {
   auto first = start_context(InterpreterMode::subinterp, 64, 46);
   ASSERT_TRUE(first.ok) << first.error;
   Context& a = *first.context;
-  EXPECT_EQ(exec(a, "import sys, asyncio, encodings.idna\n"
-                    "assert 'encodings' in sys.modules\n"
-                    "old_idna = encodings.idna\n"
-                    "loop = asyncio.new_event_loop()\n"
-                    "asyncio.events._set_running_loop(loop)\n"),
+  EXPECT_EQ(exec(a,
+                 "import sys, asyncio, encodings.idna\n"
+                 "assert 'encodings' in sys.modules\n"
+                 "old_idna = encodings.idna\n"
+                 "loop = asyncio.new_event_loop()\n"
+                 "asyncio.events._set_running_loop(loop)\n"),
             "None");
   stop(a);
 
@@ -91,18 +95,19 @@ TEST(Recycling, KeptPackagesForgetSubmodulesImportedSince) {
   ASSERT_TRUE(second.ok) << second.error;
   Context& b = *second.context;
   EXPECT_EQ(eval(b, "hasattr(__import__('encodings'), 'idna')"), "False");
-  EXPECT_EQ(exec(b, "import sys\n"
-                    "from encodings import idna\n"
-                    "assert idna is sys.modules['encodings.idna']\n"
-                    "import asyncio\n"
-                    "assert asyncio.events._get_running_loop() is None\n"
-                    "loop = asyncio.new_event_loop()\n"
-                    "asyncio.events._set_running_loop(loop)\n"
-                    "asyncio.events._set_running_loop(None)\n"
-                    "loop.close()\n"
-                    "del loop\n"
-                    "import gc; gc.collect()\n"
-                    "assert asyncio.events._get_running_loop() is None\n"),
+  EXPECT_EQ(exec(b,
+                 "import sys\n"
+                 "from encodings import idna\n"
+                 "assert idna is sys.modules['encodings.idna']\n"
+                 "import asyncio\n"
+                 "assert asyncio.events._get_running_loop() is None\n"
+                 "loop = asyncio.new_event_loop()\n"
+                 "asyncio.events._set_running_loop(loop)\n"
+                 "asyncio.events._set_running_loop(None)\n"
+                 "loop.close()\n"
+                 "del loop\n"
+                 "import gc; gc.collect()\n"
+                 "assert asyncio.events._get_running_loop() is None\n"),
             "None");
   stop(b);
 }
@@ -123,9 +128,10 @@ TEST(Recycling, AContextThatDiedEndsItsInterpreter) {
 TEST(Recycling, AnInterpreterWithRunningThreadsIsNotPassedOn) {
   auto first = start_context(InterpreterMode::subinterp, 64, 45);
   ASSERT_TRUE(first.ok);
-  EXPECT_EQ(exec(*first.context, "import threading, time\n"
-                                 "t = threading.Thread(target=time.sleep, args=(0.3,))\n"
-                                 "t.start()\n"),
+  EXPECT_EQ(exec(*first.context,
+                 "import threading, time\n"
+                 "t = threading.Thread(target=time.sleep, args=(0.3,))\n"
+                 "t.start()\n"),
             "None");
   const std::size_t idle_before = engine().idle_interpreters();
   // The thread still runs at the stop: no reset; ending the interpreter joins it.
@@ -135,10 +141,11 @@ TEST(Recycling, AnInterpreterWithRunningThreadsIsNotPassedOn) {
   // A thread that has finished is no obstacle.
   auto second = start_context(InterpreterMode::subinterp, 64, 46);
   ASSERT_TRUE(second.ok);
-  EXPECT_EQ(exec(*second.context, "import threading\n"
-                                  "t = threading.Thread(target=lambda: None)\n"
-                                  "t.start()\n"
-                                  "t.join()\n"),
+  EXPECT_EQ(exec(*second.context,
+                 "import threading\n"
+                 "t = threading.Thread(target=lambda: None)\n"
+                 "t.start()\n"
+                 "t.join()\n"),
             "None");
   const std::size_t idle_running = engine().idle_interpreters();
   stop(*second.context);

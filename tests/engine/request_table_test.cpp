@@ -1,11 +1,11 @@
 #include "engine/request_table.hpp"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <set>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace epy {
 namespace {

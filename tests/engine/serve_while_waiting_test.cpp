@@ -1,8 +1,8 @@
 // A request that waits (here: for a state change) keeps its context serving: other
 // requests run nested meanwhile, and interrupts and stops still reach the waiter.
-#include "engine_fixture.hpp"
-
 #include <thread>
+
+#include "engine_fixture.hpp"
 
 using namespace std::chrono_literals;
 
@@ -112,7 +112,8 @@ TEST_P(ServeWhileWaiting, AnInterruptReachesTheWaiter) {
 }
 
 TEST_P(ServeWhileWaiting, ACancelledWaiterStopsWaiting) {
-  auto s = submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + key("cancel") + "', 30.0)");
+  auto s =
+      submit(*ctx_, inbox_, MessageKind::eval, 1, "t.state_wait('" + key("cancel") + "', 30.0)");
   wait_until_executing();
   EXPECT_EQ(ctx_->cancel(s.ticket), CancelResult::cancelled_running);
   submit(*ctx_, inbox_, MessageKind::eval, 2, "'after'");
@@ -133,7 +134,8 @@ TEST_P(ServeWhileWaiting, AStopAnswersTheWaiterAndEndsTheContext) {
   ctx_.reset();
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ServeWhileWaiting, ::testing::ValuesIn(available_modes()), mode_name);
+INSTANTIATE_TEST_SUITE_P(Modes, ServeWhileWaiting, ::testing::ValuesIn(available_modes()),
+                         mode_name);
 
 }  // namespace
 }  // namespace epy::test

@@ -1,12 +1,12 @@
 #include "engine/state_store.hpp"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace epy {
 namespace {
@@ -172,7 +172,8 @@ TEST(StateStore, WatchersHearEveryChangeOfTheirKey) {
   store.unwatch("k", &key_watcher);
   store.set("k", bytes("unheard"));
   store.set_global_watcher(nullptr);
-  std::vector<std::pair<std::string, std::string>> expected_key = {{"k", "v"}, {"k", ""}, {"k", "5"}};
+  std::vector<std::pair<std::string, std::string>> expected_key = {
+      {"k", "v"}, {"k", ""}, {"k", "5"}};
   EXPECT_EQ(key_watcher.events, expected_key);
   EXPECT_EQ(everything.events.size(), 5u);
 }

@@ -2,11 +2,9 @@
 // "C++ receiver" reply address).
 #pragma once
 
-#include "engine/python/python.hpp"
-
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <atomic>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -18,18 +16,19 @@
 #include "engine/job.hpp"
 #include "engine/python/error.hpp"
 #include "engine/python/interpreter.hpp"
+#include "engine/python/python.hpp"
 #include "engine/request_table.hpp"
 
 namespace epy::test {
 
 struct Outcome {
-  std::uint64_t request = 0;  // which request this answers
+  std::uint64_t request = 0;             // which request this answers
   MessageKind kind = MessageKind::call;  // what the engine said the request was
   bool ok = false;
-  std::string value;          // repr() of the result
-  std::string error_type;     // Python exception class, when !ok and !failed
+  std::string value;       // repr() of the result
+  std::string error_type;  // Python exception class, when !ok and !failed
   std::string error_message;
-  bool failed = false;        // answered with a Failure (the request did not run)
+  bool failed = false;  // answered with a Failure (the request did not run)
   FailureKind failure = FailureKind::shutting_down;
 };
 
@@ -83,9 +82,12 @@ class TestJob : public Job {
     in.module = refs_[0].get();
     in.function = refs_[1].get();
     for (const Arg& a : args) {
-      if (auto* l = std::get_if<long>(&a)) refs_.emplace_back(PyLong_FromLong(*l));
-      else if (auto* d = std::get_if<double>(&a)) refs_.emplace_back(PyFloat_FromDouble(*d));
-      else refs_.emplace_back(PyUnicode_FromString(std::get<std::string>(a).c_str()));
+      if (auto* l = std::get_if<long>(&a))
+        refs_.emplace_back(PyLong_FromLong(*l));
+      else if (auto* d = std::get_if<double>(&a))
+        refs_.emplace_back(PyFloat_FromDouble(*d));
+      else
+        refs_.emplace_back(PyUnicode_FromString(std::get<std::string>(a).c_str()));
     }
     for (std::size_t i = 2; i < refs_.size(); ++i) argv_.push_back(refs_[i].get());
     in.args = argv_.data();

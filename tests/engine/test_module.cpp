@@ -1,9 +1,8 @@
 // `_epy_engine_test`: a built-in module that lets Python code in engine tests reach the
 // engine's shared state without the BEAM (the NIF's `_erlang` plays this part for real).
-#include "engine/python/python.hpp"
-
 #include "test_module.hpp"
 
+#include "engine/python/python.hpp"
 #include "engine/state_wait.hpp"
 #include "engine/wait_error.hpp"
 #include "engine_fixture.hpp"
@@ -39,7 +38,8 @@ PyObject* wait_fd(PyObject*, PyObject* args) {
     return nullptr;
   }
   bool readable = false;
-  const auto result = context->serve_until([&] { return readable; }, deadline_in(timeout), fd, &readable);
+  const auto result =
+      context->serve_until([&] { return readable; }, deadline_in(timeout), fd, &readable);
   if (result == Context::WaitResult::ready) return PyUnicode_FromString("fd_ready");
   return wait_result(result);
 }
@@ -66,8 +66,15 @@ PyModuleDef_Slot slots[] = {
     {0, nullptr},
 };
 
-PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_epy_engine_test", nullptr, 0, methods, slots,
-                          nullptr, nullptr, nullptr};
+PyModuleDef module_def = {PyModuleDef_HEAD_INIT,
+                          "_epy_engine_test",
+                          nullptr,
+                          0,
+                          methods,
+                          slots,
+                          nullptr,
+                          nullptr,
+                          nullptr};
 
 }  // namespace
 

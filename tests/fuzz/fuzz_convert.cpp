@@ -7,13 +7,12 @@
 //     nothing more (the first one normalises: binaries that are UTF-8 become str, ...).
 // fuzz_convert(Args) runs libFuzzer with Args (its flags and corpus directories) on the
 // calling dirty scheduler thread; libFuzzer ends the process when it is done.
-#include "engine/python/python.hpp"
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "engine/python/python.hpp"
 #include "nif/bridge/convert.hpp"
 
 extern "C" int LLVMFuzzerRunDriver(int* argc, char*** argv,
@@ -50,7 +49,8 @@ int one_input(const std::uint8_t* data, std::size_t size) {
       PyErr_Clear();
     } else {
       ERL_NIF_TERM back1, back2;
-      if (!back_to_term(env, first, &back1)) fail("a term Python made from a term does not convert back");
+      if (!back_to_term(env, first, &back1))
+        fail("a term Python made from a term does not convert back");
       PyObject* second = to_python(g_state, env, back1);
       if (!second) fail("a normalised term does not convert to Python");
       if (!back_to_term(env, second, &back2)) fail("a normalised term does not convert back");
