@@ -16,6 +16,8 @@ packages=(
   libpython3.11-testsuite
   # the conversion fuzzer (scripts/fuzz.sh): clang with libFuzzer and its sanitizers
   clang libclang-rt-14-dev
+  # the lint (scripts/lint.sh) and dialyzer
+  clang-format clang-tidy erlang-dialyzer
 )
 
 missing=()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test layer (GoogleTest for the engine and channels, Common Test for the
 # Erlang API, unittest inside the VM for the Python package) against every CPython build
-# found (scripts/pythons.sh): subinterp mode on 3.12+, multi_executor on 3.11. Then a
-# bounded run of the conversion fuzzer (scripts/fuzz.sh, FUZZ_SECONDS, default 60).
+# found (scripts/pythons.sh): subinterp mode on 3.12+, multi_executor on 3.11. Then the
+# lint (scripts/lint.sh: layers, format, clang-tidy) and a bounded run of the conversion
+# fuzzer (scripts/fuzz.sh, FUZZ_SECONDS, default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,14 @@ for prefix in "${prefixes[@]}"; do
     status=1
   fi
 done
+
+newest="build/py$("${prefixes[0]}/bin/python3" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+if scripts/lint.sh "$newest"; then
+  summary+=("lint: passed")
+else
+  summary+=("lint: FAILED")
+  status=1
+fi
 
 if scripts/fuzz.sh "${FUZZ_SECONDS:-60}"; then
   summary+=("fuzzer (${FUZZ_SECONDS:-60} s): passed")

@@ -284,7 +284,7 @@ ERL_NIF_TERM nif_context_pids(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
   ERL_NIF_TERM list = enif_make_list(env, 0);
   for (auto& c : nif_runtime(env).registry.all()) {
     ErlNifPid owner = c->owner();
-    list = enif_make_list_cell(env, enif_make_pid(env, &owner), list);
+    list = enif_make_list_cell(env, pid_term(owner), list);
   }
   return list;
 }

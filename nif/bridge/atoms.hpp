@@ -21,6 +21,9 @@ extern Atoms atoms;
 
 void make_atoms(ErlNifEnv* env);
 
+// A local pid as a term (erl_nif's enif_make_pid is a macro whose cast draws warnings).
+inline ERL_NIF_TERM pid_term(const ErlNifPid& pid) { return pid.pid; }
+
 // {error, Reason}. (Bad arguments: see beam/arguments.hpp.)
 inline ERL_NIF_TERM error_tuple(ErlNifEnv* env, ERL_NIF_TERM reason) {
   return enif_make_tuple2(env, atoms.error, reason);

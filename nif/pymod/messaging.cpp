@@ -157,7 +157,7 @@ PyObject* py_call(PyObject* module, PyObject* const* args, Py_ssize_t nargs) {
       list = enif_make_list_cell(env.get(), arg, list);
     }
     ErlNifPid owner;
-    ERL_NIF_TERM ctx = context && current_context_owner(&owner) ? enif_make_pid(env.get(), &owner)
+    ERL_NIF_TERM ctx = context && current_context_owner(&owner) ? pid_term(owner)
                                                                 : atoms.undefined;
     const std::uint64_t token = erlang_calls().add_waiter(waiter);
     ERL_NIF_TERM msg = enif_make_tuple5(env.get(), enif_make_atom(env.get(), "py_callback"),
@@ -210,7 +210,7 @@ PyObject* py_self(PyObject* module, PyObject*) {
   if (!job) Py_RETURN_NONE;
   ErlNifPid caller = static_cast<RequestJob*>(job)->caller();
   MessageEnv env;
-  return make_pid(module_state_of(module), env.get(), enif_make_pid(env.get(), &caller));
+  return make_pid(module_state_of(module), env.get(), pid_term(caller));
 }
 
 // whereis(name) -> the erlang.Pid registered as name, or None.
@@ -238,7 +238,7 @@ PyObject* py_whereis(PyObject* module, PyObject* name) {
   }
   ErlNifPid pid;
   if (!enif_whereis_pid(nullptr, atom, &pid)) Py_RETURN_NONE;
-  return make_pid(st, env.get(), enif_make_pid(env.get(), &pid));
+  return make_pid(st, env.get(), pid_term(pid));
 }
 
 // atom(name) -> erlang.Atom; an atom that does not exist yet counts against the budget.
