@@ -39,8 +39,7 @@ void channel_down(ErlNifEnv* env, void* obj, ErlNifPid* pid, ErlNifMonitor* moni
 
 std::uint64_t wait_key(const ErlNifPid& pid, ERL_NIF_TERM tag) {
   const std::uint64_t a = enif_hash(ERL_NIF_INTERNAL_HASH, tag, 0x9e3779b9u);
-  const std::uint64_t b =
-      enif_hash(ERL_NIF_INTERNAL_HASH, pid_term(pid), 0x85ebca6bu);
+  const std::uint64_t b = enif_hash(ERL_NIF_INTERNAL_HASH, pid_term(pid), 0x85ebca6bu);
   return (a << 32) ^ b;
 }
 

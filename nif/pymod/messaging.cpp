@@ -157,8 +157,7 @@ PyObject* py_call(PyObject* module, PyObject* const* args, Py_ssize_t nargs) {
       list = enif_make_list_cell(env.get(), arg, list);
     }
     ErlNifPid owner;
-    ERL_NIF_TERM ctx = context && current_context_owner(&owner) ? pid_term(owner)
-                                                                : atoms.undefined;
+    ERL_NIF_TERM ctx = context && current_context_owner(&owner) ? pid_term(owner) : atoms.undefined;
     const std::uint64_t token = erlang_calls().add_waiter(waiter);
     ERL_NIF_TERM msg = enif_make_tuple5(env.get(), enif_make_atom(env.get(), "py_callback"),
                                         enif_make_uint64(env.get(), token),
