@@ -10,7 +10,7 @@
 
 #include "engine/detail/context_actor.hpp"
 #include "engine/detail/idle_interpreters.hpp"
-#include "engine/interruptible_sleep.hpp"
+#include "engine/python/interruptible_sleep.hpp"
 #include "engine/python/python.hpp"
 
 namespace epy {

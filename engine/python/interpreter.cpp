@@ -106,24 +106,23 @@ std::unique_ptr<Interpreter> Interpreter::create(const InterpreterOptions& optio
 }
 
 bool Interpreter::init_namespace(std::string* error) {
-  main_name_ = PyUnicode_InternFromString("__main__");
-  filename_ = PyUnicode_InternFromString("<string>");
-  eval_cache_ = PyDict_New();
-  exec_cache_ = PyDict_New();
+  main_name_.reset(PyUnicode_InternFromString("__main__"));
+  filename_.reset(PyUnicode_InternFromString("<string>"));
+  eval_cache_.reset(PyDict_New());
+  exec_cache_.reset(PyDict_New());
   if (!main_name_ || !filename_ || !eval_cache_ || !exec_cache_) {
     *error = current_error_text();
     return false;
   }
 
   if (mode_ == InterpreterMode::subinterp) {
-    main_module_ = PyImport_AddModule("__main__");  // borrowed
-    Py_XINCREF(main_module_);
+    main_module_ = py::Ref::borrow(PyImport_AddModule("__main__"));
   } else {
     // Executors share the main interpreter's sys.modules: each gets a private __main__.
-    main_module_ = PyModule_New("__main__");
-    if (main_module_ && PyDict_SetItemString(PyModule_GetDict(main_module_), "__builtins__",
+    main_module_.reset(PyModule_New("__main__"));
+    if (main_module_ && PyDict_SetItemString(PyModule_GetDict(main_module_.get()), "__builtins__",
                                              PyEval_GetBuiltins()) < 0) {
-      Py_CLEAR(main_module_);
+      main_module_.reset();
     }
   }
   if (!main_module_) {
@@ -131,7 +130,8 @@ bool Interpreter::init_namespace(std::string* error) {
     return false;
   }
   PyObject* path = PySys_GetObject("path");  // borrowed
-  if (!path || !PyList_Check(path) || !(base_path_ = PySequence_List(path))) {
+  if (path && PyList_Check(path)) base_path_.reset(PySequence_List(path));
+  if (!base_path_) {
     *error = "sys.path is missing";
     return false;
   }
@@ -165,13 +165,13 @@ Interpreter::~Interpreter() {
   InterruptTarget::release(interrupt_target_);
   if (!tstate_) return;
   attach();
-  Py_CLEAR(eval_cache_);
-  Py_CLEAR(exec_cache_);
-  Py_CLEAR(reset_);
-  Py_CLEAR(base_path_);
-  Py_CLEAR(main_module_);
-  Py_CLEAR(main_name_);
-  Py_CLEAR(filename_);
+  eval_cache_.reset();
+  exec_cache_.reset();
+  reset_.reset();
+  base_path_.reset();
+  main_module_.reset();
+  main_name_.reset();
+  filename_.reset();
   if (mode_ == InterpreterMode::subinterp) {
     Py_EndInterpreter(tstate_);  // leaves no thread state current
   } else {
@@ -198,7 +198,7 @@ PyInterpreterState* Interpreter::state() const {
   return tstate_ ? PyThreadState_GetInterpreter(tstate_) : nullptr;
 }
 
-PyObject* Interpreter::main_dict() const { return PyModule_GetDict(main_module_); }
+PyObject* Interpreter::main_dict() const { return PyModule_GetDict(main_module_.get()); }
 
 PyObject* Interpreter::resolve(PyObject* module_name, PyObject* attribute_path) {
   if (!PyUnicode_Check(module_name) || !PyUnicode_Check(attribute_path)) {
@@ -219,8 +219,8 @@ PyObject* Interpreter::resolve(PyObject* module_name, PyObject* attribute_path) 
   }
 
   py::Ref object;
-  if (module_name == main_name_ || PyUnicode_Compare(module_name, main_name_) == 0) {
-    object = py::Ref::borrow(main_module_);
+  if (module_name == main_name_.get() || PyUnicode_Compare(module_name, main_name_.get()) == 0) {
+    object = py::Ref::borrow(main_module_.get());
   } else {
     object.reset(PyImport_GetModule(module_name));  // sys.modules first: no import machinery
     if (!object) {
@@ -270,7 +270,7 @@ PyObject* Interpreter::compiled(PyObject* source, int start, PyObject* cache) {
     PyErr_SetString(PyExc_ValueError, "source code cannot contain null bytes");
     return nullptr;
   }
-  code = Py_CompileStringObject(text, filename_, start, nullptr, -1);
+  code = Py_CompileStringObject(text, filename_.get(), start, nullptr, -1);
   if (!code) return nullptr;
   if (PyDict_GET_SIZE(cache) >= kCodeCacheLimit) PyDict_Clear(cache);
   if (PyDict_SetItem(cache, source, code) < 0) PyErr_Clear();
@@ -278,7 +278,7 @@ PyObject* Interpreter::compiled(PyObject* source, int start, PyObject* cache) {
 }
 
 bool Interpreter::seal() {
-  if (mode_ != InterpreterMode::subinterp || reset_) return reset_ != nullptr;
+  if (mode_ != InterpreterMode::subinterp || reset_) return bool(reset_);
   py::Ref globals(PyDict_New());
   if (!globals || PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins()) < 0) {
     PyErr_Clear();
@@ -288,14 +288,14 @@ bool Interpreter::seal() {
   if (program.empty()) return false;  // no program: interpreters are ended, not reused
   py::Ref done(PyRun_String(program.c_str(), Py_file_input, globals.get(), globals.get()));
   PyObject* seal_fn = done ? PyDict_GetItemString(globals.get(), "seal") : nullptr;  // borrowed
-  reset_ = seal_fn ? PyObject_CallOneArg(seal_fn, base_path_) : nullptr;
+  reset_.reset(seal_fn ? PyObject_CallOneArg(seal_fn, base_path_.get()) : nullptr);
   if (!reset_) PyErr_Clear();
-  return reset_ != nullptr;
+  return bool(reset_);
 }
 
 bool Interpreter::reset() {
   if (!reset_) return false;
-  py::Ref ok(PyObject_CallNoArgs(reset_));
+  py::Ref ok(PyObject_CallNoArgs(reset_.get()));
   if (!ok || ok.get() != Py_True) {
     PyErr_Clear();
     return false;
@@ -305,15 +305,15 @@ bool Interpreter::reset() {
     PyErr_Clear();
     return false;
   }
-  Py_SETREF(main_module_, Py_NewRef(main));
-  PyDict_Clear(eval_cache_);
-  PyDict_Clear(exec_cache_);
+  main_module_ = py::Ref::borrow(main);
+  PyDict_Clear(eval_cache_.get());
+  PyDict_Clear(exec_cache_.get());
   user_data_ = nullptr;
   return true;
 }
 
 PyObject* Interpreter::eval(const CodeInput& in) {
-  py::Ref code(compiled(in.code, Py_eval_input, eval_cache_));
+  py::Ref code(compiled(in.code, Py_eval_input, eval_cache_.get()));
   if (!code) return nullptr;
   PyObject* globals = main_dict();
   PyObject* locals = in.locals ? in.locals : globals;
@@ -321,7 +321,7 @@ PyObject* Interpreter::eval(const CodeInput& in) {
 }
 
 PyObject* Interpreter::exec(const CodeInput& in) {
-  py::Ref code(compiled(in.code, Py_file_input, exec_cache_));
+  py::Ref code(compiled(in.code, Py_file_input, exec_cache_.get()));
   if (!code) return nullptr;
   PyObject* globals = main_dict();
   return PyEval_EvalCode(code.get(), globals, globals);

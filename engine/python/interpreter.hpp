@@ -20,9 +20,7 @@
 
 #include "engine/job.hpp"
 #include "engine/python/interrupt.hpp"
-
-typedef struct _ts PyThreadState;
-typedef struct _is PyInterpreterState;
+#include "engine/python/python.hpp"
 
 namespace epy {
 
@@ -79,7 +77,7 @@ class Interpreter {
   unsigned long thread_ident() const { return thread_ident_; }
 
   // The context namespace (borrowed).
-  PyObject* main_module() const { return main_module_; }
+  PyObject* main_module() const { return main_module_.get(); }
   PyObject* main_dict() const;
 
   // Attached. Each returns a new reference, or nullptr with a Python exception set.
@@ -106,13 +104,14 @@ class Interpreter {
   PyThreadState* tstate_ = nullptr;
   unsigned long thread_ident_ = 0;
   bool attached_ = false;
-  PyObject* main_module_ = nullptr;
-  PyObject* main_name_ = nullptr;   // interned "__main__"
-  PyObject* filename_ = nullptr;    // interned "<string>", the file name of compiled code
-  PyObject* eval_cache_ = nullptr;  // source str -> code object
-  PyObject* exec_cache_ = nullptr;
-  PyObject* base_path_ = nullptr;  // sys.path as the interpreter started (list copy)
-  PyObject* reset_ = nullptr;      // the callable seal() made
+  // Released before the interpreter ends (see the destructor).
+  py::Ref main_module_;
+  py::Ref main_name_;   // interned "__main__"
+  py::Ref filename_;    // interned "<string>", the file name of compiled code
+  py::Ref eval_cache_;  // source str -> code object
+  py::Ref exec_cache_;
+  py::Ref base_path_;  // sys.path as the interpreter started (list copy)
+  py::Ref reset_;      // the callable seal() made
   void* user_data_ = nullptr;
   InterruptTarget* interrupt_target_ = InterruptTarget::acquire();  // released, never freed
 };

@@ -44,12 +44,11 @@ void RequestJob::prepare_code(ErlNifEnv* caller_env, const ErlNifPid& caller, ER
 }
 
 PyObject* RequestJob::keep(PyObject* obj) {
-  if (obj) owned_.push_back(obj);
+  if (obj) owned_.emplace_back(obj);
   return obj;
 }
 
 void RequestJob::release_python() {
-  for (PyObject* obj : owned_) Py_DECREF(obj);
   owned_.clear();
   argv_.clear();
 }

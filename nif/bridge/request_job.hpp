@@ -92,8 +92,8 @@ class RequestJob final : public Job {
   bool reply_ = true;
   bool task_ = false;
   ERL_NIF_TERM ref_ = 0, module_ = 0, function_ = 0, args_ = 0, kwargs_ = 0, code_ = 0, locals_ = 0;
-  std::vector<PyObject*> owned_;  // decoded objects, released in reply()
-  std::vector<PyObject*> argv_;
+  std::vector<py::Ref> owned_;   // decoded objects, released in reply() (context thread)
+  std::vector<PyObject*> argv_;  // borrowed from owned_: the call's positional arguments
 };
 
 }  // namespace epy::nif

@@ -7,7 +7,7 @@
 #include "engine/context.hpp"
 #include "engine/python/deadline.hpp"
 #include "engine/python/python.hpp"
-#include "engine/wait_error.hpp"
+#include "engine/python/wait_error.hpp"
 #include "engine/wake_signal.hpp"
 #include "nif/bridge/channel_object.hpp"
 #include "nif/bridge/channel_payload.hpp"

@@ -7,7 +7,7 @@
 #include "engine/python/deadline.hpp"
 #include "engine/python/loop_driver.hpp"
 #include "engine/python/python.hpp"
-#include "engine/wait_error.hpp"
+#include "engine/python/wait_error.hpp"
 #include "nif/pymod/method_table.hpp"
 
 namespace epy::nif {

@@ -2,7 +2,7 @@
 
 #include "engine/context.hpp"
 #include "engine/python/python.hpp"
-#include "engine/wait_error.hpp"
+#include "engine/python/wait_error.hpp"
 #include "nif/bridge/atoms.hpp"
 #include "nif/bridge/convert.hpp"
 #include "nif/bridge/interpreter_state.hpp"

@@ -4,8 +4,8 @@
 
 #include "engine/python/deadline.hpp"
 #include "engine/python/python.hpp"
+#include "engine/python/wait_error.hpp"
 #include "engine/state_wait.hpp"
-#include "engine/wait_error.hpp"
 #include "nif/bridge/nif_runtime.hpp"
 #include "nif/bridge/state_codec.hpp"
 #include "nif/pymod/method_table.hpp"

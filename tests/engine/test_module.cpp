@@ -3,8 +3,8 @@
 #include "test_module.hpp"
 
 #include "engine/python/python.hpp"
+#include "engine/python/wait_error.hpp"
 #include "engine/state_wait.hpp"
-#include "engine/wait_error.hpp"
 #include "engine_fixture.hpp"
 
 namespace epy::test {

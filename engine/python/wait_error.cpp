@@ -1,4 +1,4 @@
-#include "engine/wait_error.hpp"
+#include "engine/python/wait_error.hpp"
 
 #include "engine/python/python.hpp"
 

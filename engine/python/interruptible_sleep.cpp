@@ -1,11 +1,11 @@
-#include "engine/interruptible_sleep.hpp"
+#include "engine/python/interruptible_sleep.hpp"
 
 #include <cmath>
 
 #include "engine/context.hpp"
 #include "engine/python/method_patch.hpp"
 #include "engine/python/python.hpp"
-#include "engine/wait_error.hpp"
+#include "engine/python/wait_error.hpp"
 
 namespace epy {
 
