@@ -33,8 +33,10 @@ inline bool is_request(MessageKind kind) {
 struct Envelope {
   MessageKind kind = MessageKind::stop;
   std::uint32_t slot = 0;
-  std::int32_t pushed_on_cpu = -1;  // set by Mailbox::push: where the producer ran...
-  std::int64_t pushed_ns = 0;       // ...and when, on the steady clock (see SpinPolicy)
+  // Set by Mailbox::push while the consumer waits (see SpinPolicy): where the producer ran
+  // and when, on the steady clock (0: not stamped).
+  std::int32_t pushed_on_cpu = -1;
+  std::int64_t pushed_ns = 0;
 };
 
 }  // namespace epy

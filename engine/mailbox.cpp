@@ -33,8 +33,10 @@ Mailbox::~Mailbox() { close(event_fd_); }
 
 void Mailbox::push(const Envelope& envelope) {
   Envelope stamped = envelope;
-  stamped.pushed_ns = now_ns();
-  stamped.pushed_on_cpu = sched_getcpu();
+  if (waiting_.load(std::memory_order_relaxed)) {  // only a waiting consumer learns from it
+    stamped.pushed_ns = now_ns();
+    stamped.pushed_on_cpu = sched_getcpu();
+  }
   queue_.enqueue(stamped);
   // Pairs with the fence in pop_or_ready(): either the consumer sees this envelope before
   // it sleeps, or we see that it sleeps in ppoll() and wake it.
@@ -58,8 +60,9 @@ void Mailbox::learn(Clock::time_point idle_since, const Envelope* out, std::size
     return;
   }
   (parked ? parked_ : spun_).fetch_add(1, std::memory_order_relaxed);
-  producer_cpu_ = out[n - 1].pushed_on_cpu;
   const std::int64_t pushed = out[0].pushed_ns;
+  if (pushed == 0) return;  // pushed before the producer saw us waiting: nothing to learn
+  producer_cpu_ = out[0].pushed_on_cpu;
   policy_.saw_gap(std::chrono::nanoseconds(pushed > idle_ns ? pushed - idle_ns : 0));
   if (parked && pushed > idle_ns) policy_.saw_wake(std::chrono::nanoseconds(now_ns() - pushed));
 }
@@ -89,6 +92,7 @@ std::size_t Mailbox::spin_pop(Envelope* out, std::size_t max, std::chrono::micro
 
 std::size_t Mailbox::pop(Envelope* out, std::size_t max, std::chrono::microseconds timeout) {
   if (std::size_t n = queue_.try_dequeue_bulk(out, max)) return n;  // no wait: nothing to learn
+  Waiting waiting(waiting_);
   const auto start = Clock::now();
   if (std::size_t n = spin_pop(out, max, timeout)) {
     learn(start, out, n, false);
@@ -118,6 +122,7 @@ std::size_t Mailbox::pop_or_ready(Envelope* out, std::size_t max, std::chrono::m
 
   // Descriptors first (cheap: a zero-timeout poll), then a short spin on the queue.
   using clock = std::chrono::steady_clock;
+  Waiting waiting(waiting_);
   const auto start = clock::now();
   bool waited = false;  // parked in ppoll (what it saw teaches the spin policy)
   timespec zero{0, 0};

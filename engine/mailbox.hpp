@@ -79,6 +79,19 @@ class Mailbox {
   SpinPolicy policy_;
   int event_fd_;  // signalled while a descriptor wait is armed
   std::atomic<bool> fd_waiting_{false};
+  // Set while the consumer waits: producers then stamp their envelopes for the policy
+  // (a clock read and sched_getcpu) and spare themselves that otherwise.
+  std::atomic<bool> waiting_{false};
+  class Waiting {
+   public:
+    explicit Waiting(std::atomic<bool>& flag) : flag_(flag) {
+      flag_.store(true, std::memory_order_relaxed);
+    }
+    ~Waiting() { flag_.store(false, std::memory_order_relaxed); }
+
+   private:
+    std::atomic<bool>& flag_;
+  };
   std::atomic<std::uint64_t> spun_{0};
   std::atomic<std::uint64_t> parked_{0};
   std::atomic<std::uint64_t> shared_core_{0};

@@ -75,10 +75,11 @@ ERL_NIF_TERM submit(ErlNifEnv* env, ERL_NIF_TERM ctx, MessageKind kind, ERL_NIF_
   ERL_NIF_TERM result = atoms.ok;
   const bool found = nif_runtime(env).registry.with(ctx_pid.pid, [&](ContextHandle& c) {
     Context& context = c.context();
-    const bool again = c.same_caller_again(self.pid);
-    const auto wait = answer == Answer::maybe_at_once && again && !on_dirty_scheduler()
-                          ? context.sync_wait()
-                          : std::chrono::microseconds(0);
+    // Only a caller alone on an idle context may wait (the same one as last time: see
+    // ContextHandle); under load nobody is recorded, so the check costs nothing there.
+    const bool alone = answer == Answer::maybe_at_once && context.load() == 0 &&
+                       c.same_caller_again(self.pid) && !on_dirty_scheduler();
+    const auto wait = alone ? context.sync_wait() : std::chrono::microseconds(0);
     RequestJob* job = nullptr;
     auto s = context.submit(kind, self.pid, tag, [&](Job& j, Ticket ticket) {
       job = &static_cast<RequestJob&>(j);

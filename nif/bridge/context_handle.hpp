@@ -37,9 +37,10 @@ class ContextHandle {
   // The answer for a request that arrives after the stop.
   ERL_NIF_TERM refusal(ErlNifEnv* env);
 
-  // Records `caller` as the latest to submit; true if it was the previous one too. A
-  // caller may wait for its answer in the NIF only then: a single caller calling in a
-  // loop. Others interleaving (on its scheduler, too) must not wait behind it.
+  // Records `caller` as the latest to submit to the idle context; true if it was the
+  // previous one too. A caller may wait for its answer in the NIF only then: a single
+  // caller calling in a loop. Others interleaving (on its scheduler, too) must not wait
+  // behind it.
   bool same_caller_again(ERL_NIF_TERM caller) {
     return last_caller_.exchange(caller, std::memory_order_relaxed) == caller;
   }
