@@ -39,7 +39,7 @@ struct ContextConfig {
   std::uint32_t id = 0;  // names the thread and the statistics; not required to be unique
   InterpreterOptions interpreter;
   std::size_t max_pending = 16384;
-  std::chrono::microseconds spin{100};  // the longest a wait spins (see SpinPolicy)
+  std::chrono::microseconds spin{20};  // the longest a wait spins (see SpinPolicy)
   // How long a caller may wait for its answer on its own thread (sync_wait): negative
   // leaves it to the context's own judgement, zero never, positive always that long.
   std::chrono::microseconds answer_wait{-1};

@@ -17,7 +17,11 @@
 // A spin lasts as long as a wake-up is expected to cost (capped by max_spin): spinning
 // longer than that can only lose, spinning shorter lets a producer that was itself slow
 // to wake (a BEAM scheduler that went to sleep) find us parked in turn, so that every
-// round trip pays two wake-ups and both sides keep missing each other.
+// round trip pays two wake-ups and both sides keep missing each other. The cap (20 us
+// for contexts) matters under full load: there a wake-up looks dear only because the
+// woken thread queues for a core, and spins longer than the typical gap between
+// requests just take that core from the producers (measured: -8% calls/s with 50
+// callers at a 100 us cap).
 //
 // Observations come from the consumer only (see Mailbox); other threads may read the
 // estimates for statistics.

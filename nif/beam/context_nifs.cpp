@@ -172,7 +172,7 @@ ERL_NIF_TERM nif_engine_info(ErlNifEnv* env, int, const ERL_NIF_TERM[]) {
 // The calling process becomes the owner; it receives {py_context_ready, Ref, Status}.
 ERL_NIF_TERM nif_context_create(ErlNifEnv* env, int, const ERL_NIF_TERM argv[]) {
   NifRuntime& state = nif_runtime(env);
-  unsigned long id = 0, max_pending = 16384, spin_us = 100;
+  unsigned long id = 0, max_pending = 16384, spin_us = 20;
   InterpreterMode mode;
   std::vector<std::string> paths;
   if (!enif_is_ref(env, argv[0])) return badarg(env, "ref");

@@ -60,6 +60,17 @@ ERL_NIF_TERM wait_for_answer(ErlNifEnv* env, Context& context, RequestJob& job, 
 
 enum class Answer { as_message, maybe_at_once };
 
+// Records `caller` as the latest process to submit a request from this scheduler thread;
+// true if it was the previous one too. A caller that waits in the NIF holds its
+// scheduler, so it may do so only while no other process there takes turns with it:
+// when two interleave, neither waits, and each one's receive lets the other run.
+bool alone_on_this_scheduler(ERL_NIF_TERM caller) {
+  thread_local ERL_NIF_TERM last_caller = 0;
+  const bool again = last_caller == caller;
+  last_caller = caller;
+  return again;
+}
+
 // Finds the context named by `ctx` (a pid), reserves a slot, lets `prepare` fill the job
 // and queues it. ok | {error, overloaded | shutting_down | {context_died, R} | {no_context, Ctx}},
 // or, for a request that may be answered at once, {py_result, Ref, Result}.
@@ -75,9 +86,10 @@ ERL_NIF_TERM submit(ErlNifEnv* env, ERL_NIF_TERM ctx, MessageKind kind, ERL_NIF_
   ERL_NIF_TERM result = atoms.ok;
   const bool found = nif_runtime(env).registry.with(ctx_pid.pid, [&](ContextHandle& c) {
     Context& context = c.context();
-    // Only a caller alone on an idle context may wait (the same one as last time: see
-    // ContextHandle); under load nobody is recorded, so the check costs nothing there.
-    const bool alone = answer == Answer::maybe_at_once && context.load() == 0 &&
+    // Only a caller alone on its scheduler and on an idle context may wait (the same one
+    // as last time on both: see ContextHandle).
+    const bool alone_here = alone_on_this_scheduler(self.pid);  // recorded for every kind
+    const bool alone = answer == Answer::maybe_at_once && alone_here && context.load() == 0 &&
                        c.same_caller_again(self.pid) && !on_dirty_scheduler();
     const auto wait = alone ? context.sync_wait() : std::chrono::microseconds(0);
     RequestJob* job = nullptr;

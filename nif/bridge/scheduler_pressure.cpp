@@ -14,8 +14,9 @@ namespace epy::nif {
 namespace {
 
 // The share of the observed time a scheduler may wait for a core before it counts as
-// kept from running.
-constexpr double kPressedShare = 0.25;
+// kept from running. Half, not less: an idle scheduler's busy-wait also queues for a core,
+// and lowering a thread for that only hands the core to a spinning scheduler.
+constexpr double kPressedShare = 0.5;
 
 bool is_scheduler_thread(const std::string& name) {
   auto ends_with = [&](const char* suffix) {

@@ -4,7 +4,7 @@
 // Linux counts, per thread, the time it spent runnable but waiting on a run queue
 // (/proc/self/task/<tid>/schedstat, second field). The BEAM names its scheduler threads
 // (N_scheduler, N_dirty_cpu_sch), so this finds them once and samples their counters:
-// pressed when one of them waited for a core for at least a quarter of the time observed.
+// pressed when one of them waited for a core for at least half of the time observed.
 // Where schedstat is missing, every observation counts as pressed (the governor then
 // lowers every long request, as it would without a pressure gauge).
 #pragma once

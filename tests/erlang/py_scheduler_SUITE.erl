@@ -13,6 +13,7 @@
          big_callback_results/1, stop_with_a_long_queue/1, kill_with_a_long_queue/1,
          huge_exit_reason/1, long_requests_are_lowered/1, priority_settings/1,
          answers_at_once/1, answers_at_once_fall_back_to_messages/1,
+         no_answer_at_once_for_callers_sharing_a_scheduler/1,
          stop_while_a_caller_waits_in_the_nif/1, answer_wait_never/1, answer_wait_options/1]).
 
 -define(BIG, 100000).  % well beyond the inline budget (16384 cells)
@@ -23,7 +24,8 @@ all() ->
      many_state_keys, many_subscribers, big_channel_messages, big_callback_results,
      stop_with_a_long_queue, kill_with_a_long_queue, huge_exit_reason,
      long_requests_are_lowered, priority_settings, answers_at_once,
-     answers_at_once_fall_back_to_messages, stop_while_a_caller_waits_in_the_nif,
+     answers_at_once_fall_back_to_messages, no_answer_at_once_for_callers_sharing_a_scheduler,
+     stop_while_a_caller_waits_in_the_nif,
      answer_wait_never, answer_wait_options].
 
 init_per_suite(Config) ->
@@ -319,6 +321,34 @@ stop_while_a_caller_waits_in_the_nif(_Config) ->
     ok = py_context:stop(Ctx),
     receive {result, R} -> {error, shutting_down} = R end,
     unlink(Caller).
+
+%% Two processes that take turns on one scheduler never wait in the NIF, even each alone
+%% on its own context: a wait would hold the scheduler the other one needs.
+no_answer_at_once_for_callers_sharing_a_scheduler(_Config) ->
+    {ok, CtxA} = py_context:start_link(918, auto, #{answer_wait => 100000}),
+    {ok, CtxB} = py_context:start_link(919, auto, #{answer_wait => 100000}),
+    Parent = self(),
+    Turns = fun Turns(_Ctx, _Other, 0) -> Parent ! {done, self()};
+                Turns(Ctx, Other, N) ->
+                    receive {turn, Peer} -> ok end,
+                    {ok, 4.0} = py:call(Ctx, math, sqrt, [16]),
+                    Peer ! {turn, self()},
+                    Turns(Ctx, Other, N - 1)
+            end,
+    A = spawn_opt(fun() -> Turns(CtxA, b, 200) end, [link, {scheduler, 1}]),
+    B = spawn_opt(fun() -> Turns(CtxB, a, 200) end, [link, {scheduler, 1}]),
+    A ! {turn, B},
+    [receive {done, P} -> ok end || P <- [A, B]],
+    {0, 0} = {at_once(CtxA), at_once(CtxB)},
+    %% alone, the same process does wait: the check is about sharing, not the binding
+    Alone = spawn_opt(fun() ->
+                          [{ok, 4.0} = py:call(CtxA, math, sqrt, [16]) || _ <- lists:seq(1, 200)],
+                          Parent ! {done, self()}
+                      end, [link, {scheduler, 1}]),
+    receive {done, Alone} -> ok end,
+    true = at_once(CtxA) > 0,
+    py_context:stop(CtxA),
+    py_context:stop(CtxB).
 
 answer_wait_never(_Config) ->
     {ok, Ctx} = py_context:start_link(913, auto, #{answer_wait => never}),
