@@ -67,7 +67,7 @@ start_link(Id, Mode) ->
 
 %% @doc As start_link/2. Opts: paths (prepended to sys.path, before the application's
 %% paths), max_pending (mailbox bound), answer_wait (adaptive | never | Microseconds: how
-%% long a lone caller may wait for its answer inside the NIF; see the README, Under load),
+%% long a lone caller may wait for its answer inside the NIF; see docs/under_load.md),
 %% pool ({Name, Index}: registers the context with py_context_router; used by pools).
 -spec start_link(non_neg_integer(), mode(), map()) -> {ok, context()} | {error, term()}.
 start_link(Id, Mode, Opts) when is_integer(Id), Id >= 0, is_map(Opts) ->

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that each layer includes only what it may (see the README, Architecture):
+# Checks that each layer includes only what it may (see docs/architecture.md):
 #   engine/, channels/  no BEAM (erl_nif.h, nif/); channels/ not even Python or engine/
 #   nif/bridge/         neither nif/beam/ nor nif/pymod/ (it is the bottom of nif/)
 #   nif/beam/           not nif/pymod/ (functions the BEAM calls)

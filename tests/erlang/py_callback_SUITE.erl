@@ -117,7 +117,7 @@ results_convert_like_arguments(_Config) ->
     {error, {'TypeError', <<"cannot convert an Erlang fun to Python">>}} =
         py:eval(<<"__import__('erlang').weird('fun_please')">>).
 
-%% The README's example: Python process -> Erlang double_via_python -> Python double,
+%% The example of docs/python.md: Python process -> Erlang double_via_python -> Python double,
 %% in the same context, which keeps serving while process waits.
 readme_reentrancy_example(_Config) ->
     Ctx = py:context(1),

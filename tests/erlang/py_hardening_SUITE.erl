@@ -121,7 +121,7 @@ recursion_and_memory_errors(_Config) ->
 
 %% A context that breaks its interpreter's sys.modules, builtins or sys.path harms no
 %% other context (each OWN_GIL subinterpreter has its own). Executors share the main
-%% interpreter's modules (see README, Execution modes): there each keeps its __main__.
+%% interpreter's modules (see docs/contexts.md, Execution modes): there each keeps its __main__.
 isolation_of_broken_contexts(_Config) ->
     case py:subinterp_supported() of
         true ->
