@@ -27,7 +27,7 @@ namespace epy {
 class Mailbox {
  public:
   // `spin` is the longest a wait spins before it parks (when spinning pays at all).
-  explicit Mailbox(std::chrono::microseconds spin = std::chrono::microseconds(100));
+  explicit Mailbox(std::chrono::microseconds spin = std::chrono::microseconds(20));
   ~Mailbox();
 
   Mailbox(const Mailbox&) = delete;
@@ -48,6 +48,9 @@ class Mailbox {
   // readable; bit i of *ready is set for each readable fds[i] (at most 8 descriptors).
   std::size_t pop_or_ready(Envelope* out, std::size_t max, std::chrono::microseconds timeout,
                            const int* fds, std::size_t nfds, unsigned* ready);
+
+  // Whether the consumer waits in pop() or pop_or_ready() now (then pushes are stamped).
+  bool consumer_waits() const { return waiting_.load(std::memory_order_relaxed); }
 
   // Approximate number of queued envelopes (for statistics and routing).
   std::size_t size_approx() const { return queue_.size_approx(); }

@@ -178,13 +178,20 @@ TEST(Mailbox, ParksWhenTheProducerIsDescheduledAndStillAnswers) {
   EXPECT_GE(box.parked_waits(), std::uint64_t(kItems - 2));
 }
 
-TEST(Mailbox, EnvelopesCarryTheirPushTime) {
+TEST(Mailbox, EnvelopesPushedWhileTheConsumerWaitsCarryTheirPushTime) {
   Mailbox box;
-  const auto before = std::chrono::steady_clock::now().time_since_epoch();
-  box.push({MessageKind::call, 1});
-  const auto after = std::chrono::steady_clock::now().time_since_epoch();
+  box.push({MessageKind::call, 1});  // nobody waits: not stamped (the producer saves a clock read)
   Envelope out[1];
   ASSERT_EQ(box.try_pop(out, 1), 1u);
+  EXPECT_EQ(out[0].pushed_ns, 0);
+
+  std::thread consumer([&] { ASSERT_EQ(box.pop(out, 1, 10s), 1u); });
+  while (!box.consumer_waits()) std::this_thread::yield();
+  const auto before = std::chrono::steady_clock::now().time_since_epoch();
+  box.push({MessageKind::call, 2});
+  const auto after = std::chrono::steady_clock::now().time_since_epoch();
+  consumer.join();
+  EXPECT_EQ(out[0].slot, 2u);
   EXPECT_GE(out[0].pushed_ns, std::chrono::duration_cast<std::chrono::nanoseconds>(before).count());
   EXPECT_LE(out[0].pushed_ns, std::chrono::duration_cast<std::chrono::nanoseconds>(after).count());
 }
