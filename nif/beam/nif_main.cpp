@@ -147,8 +147,10 @@ constexpr std::array<ErlNifFunc, (N + ...)> join(const ErlNifFunc (&... tables)[
 }
 
 #ifdef EPY_FUZZ
-// tests/fuzz/fuzz_convert.cpp (fuzz builds only)
+}  // namespace
+// tests/fuzz/fuzz_convert.cpp (fuzz builds only; defined in epy::nif)
 ERL_NIF_TERM nif_fuzz_convert(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+namespace {
 constexpr ErlNifFunc kFuzzNifs[] = {
     {"fuzz_convert", 1, nif_fuzz_convert, ERL_NIF_DIRTY_JOB_CPU_BOUND},
 };
